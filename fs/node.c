@@ -1,0 +1,1370 @@
+/*
+ * node: namespace and content operations over tree + retention + store.
+ *
+ * Persistence: a node's own namespace change (create, rename, unlink while
+ * open, xattrs, chmod...) writes its metadata slot at once. Timestamps of
+ * folders touched as a side effect are marked dirty and written by
+ * node_housekeeping within about a second, and at unmount. A file's size
+ * and mtime follow from its content and are written when its last handle
+ * closes; after a crash the host file's mtime stands in for the last write.
+ *
+ * Destruction: an object is shredded (header and slots zeroed) as soon as
+ * its node is out of the tree and no handle holds it, then queued; the
+ * housekeeping makes the zeros durable with one syncfs for the whole queue
+ * and unlinks the files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "node.h"
+#include "retention.h"
+
+#define XATTR_PREFIX "user."
+#define RECFS_XATTR "user.recfs."
+#define MAX_DEPTH 4096
+
+static struct store *node_store;
+static const struct recfs_config *node_cfg;
+
+/* Pending work for housekeeping, under tree_lock. */
+static struct store_id *shred_q;
+static size_t shred_len, shred_cap;
+static struct node **dirty;
+static size_t dirty_len, dirty_cap;
+static int64_t last_mark;
+
+static int is_dir(const struct node *n)
+{
+	return S_ISDIR(n->m.mode);
+}
+
+static void hexid(const struct node *n, char *buf)
+{
+	store_id_hex(&n->id, buf);
+}
+
+/* Write n's metadata now. tree_lock held. */
+static int persist(struct node *n)
+{
+	char hex[2 * STORE_ID_BYTES + 1];
+	int rc;
+
+	n->dirty = 0;
+	if (n->obj)
+		rc = store_meta_write(n->obj, &n->m);
+	else
+		rc = store_meta_write_id(node_store, &n->id, &n->m);
+	if (rc < 0) {
+		hexid(n, hex);
+		log_error("object %s: metadata write failed: %s", hex, strerror(-rc));
+	}
+	return rc;
+}
+
+/* Write n's metadata with the next housekeeping pass. tree_lock held. */
+static void mark_dirty(struct node *n)
+{
+	if (n->dirty || n->unlinked)
+		return;
+	if (dirty_len == dirty_cap) {
+		size_t cap = dirty_cap ? dirty_cap * 2 : 64;
+		struct node **d = realloc(dirty, cap * sizeof(*d));
+
+		if (!d) {
+			persist(n);
+			return;
+		}
+		dirty = d;
+		dirty_cap = cap;
+	}
+	n->dirty = 1;
+	dirty[dirty_len++] = n;
+}
+
+static void dirty_drop(struct node *n)
+{
+	if (!n->dirty)
+		return;
+	for (size_t i = 0; i < dirty_len; i++) {
+		if (dirty[i] == n) {
+			dirty[i] = dirty[--dirty_len];
+			break;
+		}
+	}
+	n->dirty = 0;
+}
+
+/* Shred n's object and queue its unlink. tree_lock held. */
+static void destroy_object(struct node *n)
+{
+	char hex[2 * STORE_ID_BYTES + 1];
+	int rc;
+
+	rc = store_shred(node_store, &n->id);
+	if (rc < 0) {
+		hexid(n, hex);
+		log_error("object %s: shred failed: %s", hex, strerror(-rc));
+		return;
+	}
+	if (shred_len == shred_cap) {
+		size_t cap = shred_cap ? shred_cap * 2 : 256;
+		struct store_id *q = realloc(shred_q, cap * sizeof(*q));
+
+		if (!q) {
+			store_reap_shredded(node_store, &n->id, 1);
+			return;
+		}
+		shred_q = q;
+		shred_cap = cap;
+	}
+	shred_q[shred_len++] = n->id;
+}
+
+/* Free n when neither the tree, the kernel nor a handle holds it. */
+static void maybe_free(struct node *n)
+{
+	if (n->unlinked && n->nlookup == 0 && n->nopen == 0) {
+		ret_heap_remove(n);
+		dirty_drop(n);
+		tree_node_free(n);
+	}
+}
+
+/* n is out of the tree: destroy it now or, while open, at last close. */
+static void drop_from_tree(struct node *n, int64_t now)
+{
+	struct node *parent = n->parent;
+
+	tree_unlink(n);
+	n->unlinked = 1;
+	ret_heap_remove(n);
+	dirty_drop(n);
+	if (n->nopen == 0) {
+		destroy_object(n);
+	} else {
+		/* A crash before the last close must not bring it back. */
+		n->m.flags |= META_ORPHAN;
+		persist(n);
+	}
+	if (parent) {
+		parent->m.mtime = parent->m.ctime = now;
+		if (parent->nkids == 0)
+			parent->m.ended = now;
+		ret_update(parent, now);
+		mark_dirty(parent);
+	}
+	maybe_free(n);
+}
+
+/* ---- load ---- */
+
+static int load_one(void *ctx, const struct store_id *id, const struct store_meta *m,
+                    uint64_t size, int64_t host_mtime)
+{
+	struct node *n;
+
+	(void)ctx;
+	n = tree_node_new(id, m);
+	if (!n)
+		return -ENOMEM;
+	n->size = size;
+	/* Never closed (the daemon stopped while recording): the recording
+	 * ended with its last write. */
+	if (m->state == STATE_RECORDING) {
+		n->m.state = STATE_CLOSED;
+		n->m.ended = host_mtime > m->mtime ? host_mtime : m->mtime;
+		n->dirty = 1;
+	}
+	if (m->flags & META_ROOT)
+		tree_set_root(n);
+	return tree_index_add(n);
+}
+
+static int new_dir(struct node *parent, const char *name, uint32_t flags, int64_t now,
+                   struct node **out)
+{
+	struct store_meta m = { 0 };
+	struct store_obj *obj;
+	struct node *n;
+	int rc;
+
+	m.mode = S_IFDIR | 0755;
+	m.flags = flags;
+	if (node_cfg->dir_mode >= 0)
+		m.mode = S_IFDIR | (uint32_t)node_cfg->dir_mode;
+	m.uid = node_cfg->owner >= 0 ? (uint32_t)node_cfg->owner : 0;
+	m.gid = node_cfg->group >= 0 ? (uint32_t)node_cfg->group : 0;
+	m.atime = m.mtime = m.ctime = m.btime = m.ended = now;
+	m.name_len = (uint16_t)strlen(name);
+	memcpy(m.name, name, m.name_len + 1);
+	if (parent)
+		m.parent = parent->id;
+	rc = store_obj_create(node_store, &m, &obj);
+	if (rc < 0)
+		return rc;
+	n = tree_node_new(store_obj_id(obj), &m);
+	store_obj_close(obj);
+	if (!n)
+		return -ENOMEM;
+	if (parent && (rc = tree_link(parent, n)) < 0) {
+		tree_node_free(n);
+		return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+/* Link every loaded node under its parent. Nodes unlinked while open
+ * are destroyed; those whose parent is missing (damaged) are left for
+ * rehome(). */
+static int link_all(struct node **v, size_t count, unsigned *reaped)
+{
+	char hex[2 * STORE_ID_BYTES + 1];
+
+	for (size_t i = 0; i < count; i++) {
+		struct node *n = v[i], *p;
+
+		if (n == tree_root())
+			continue;
+		if (n->m.flags & META_ORPHAN) {
+			hexid(n, hex);
+			log_info("object %s was unlinked while open; destroying it", hex);
+			n->unlinked = 1;
+			destroy_object(n);
+			(*reaped)++;
+			continue;
+		}
+		p = tree_by_id(&n->m.parent);
+		if (p && is_dir(p) && !tree_lookup(p, n->m.name)) {
+			int rc = tree_link(p, n);
+
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* A node whose folder is damaged (or whose parent chain is broken) is not
+ * lost: it moves to the root, or to the keep folder when it was kept, so
+ * its class and deadline stay as they were. */
+static int rehome(struct node **v, size_t count, struct node *keep)
+{
+	char hex[2 * STORE_ID_BYTES + 1];
+
+	for (size_t i = 0; i < count; i++) {
+		struct node *n = v[i];
+		struct node *home = n->m.klass == CLASS_KEEP ? keep : tree_root();
+		int rc;
+
+		if (n->unlinked || n == tree_root() || tree_is_below(n, tree_root()))
+			continue;
+		tree_unlink(n);
+		hexid(n, hex);
+		if (tree_lookup(home, n->m.name) || n->m.name_len == 0) {
+			n->m.name_len = (uint16_t)snprintf(n->m.name, sizeof(n->m.name),
+			                                   "lost-%s", hex);
+		}
+		log_warn("object %s: its folder is missing or damaged; moved to %s",
+		         hex, home == keep ? ret_keep_name() : "the root");
+		rc = tree_link(home, n);
+		if (rc < 0)
+			return rc;
+		n->dirty = 1;
+	}
+	return 0;
+}
+
+static void settle(struct node *n, void *ctx)
+{
+	int64_t now = *(int64_t *)ctx;
+
+	if (ret_update(n, now) || n->dirty) {
+		n->dirty = 0;
+		persist(n);
+	}
+}
+
+static int seal(struct node *n);
+
+int node_load(struct store *st, const struct recfs_config *cfg, unsigned *damaged,
+              unsigned *reaped)
+{
+	int64_t now = clock_now(), next;
+	struct node *root, *keep;
+	struct node **v = NULL;
+	size_t count = 0;
+	int rc;
+
+	node_store = st;
+	node_cfg = cfg;
+	*reaped = 0;
+	ret_configure(cfg->short_ns, cfg->keep_ns, cfg->keep_dir);
+	rc = tree_init();
+	if (rc < 0)
+		return rc;
+	rc = store_scan(st, load_one, NULL, damaged);
+	if (rc < 0)
+		goto out;
+	root = tree_root();
+	if (!root) {
+		rc = new_dir(NULL, "", META_ROOT, now, &root);
+		if (rc < 0)
+			goto out;
+		tree_set_root(root);
+	}
+	root->nlookup = 1; /* the kernel's root reference never drops */
+	rc = tree_gather(&v, &count);
+	if (rc == 0)
+		rc = link_all(v, count, reaped);
+	if (rc < 0)
+		goto out;
+
+	keep = tree_lookup(root, cfg->keep_dir);
+	if (keep && !is_dir(keep)) {
+		log_error("'%s' in the root is not a folder, so it cannot be the keep folder",
+		          cfg->keep_dir);
+		rc = -ENOTDIR;
+		goto out;
+	}
+	if (!keep) {
+		rc = new_dir(root, cfg->keep_dir, 0, now, &keep);
+		if (rc < 0)
+			goto out;
+	}
+	ret_set_keep_dir(keep);
+	rc = rehome(v, count, keep);
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < count; i++)
+		if (v[i]->unlinked)
+			tree_node_free(v[i]);
+	free(v);
+	v = NULL;
+
+	tree_walk(root, settle, &now);
+	*reaped += (unsigned)node_expire_due(now, &next, NULL, NULL);
+	rc = tree_gather(&v, &count);
+	for (size_t i = 0; rc == 0 && i < count; i++)
+		if (ret_wants_seal(v[i]))
+			seal(v[i]);
+	node_housekeeping(now);
+out:
+	free(v);
+	tree_index_drop();
+	return rc;
+}
+
+void node_unload(void)
+{
+	last_mark = 0;
+	node_housekeeping(clock_now());
+	tree_destroy();
+	ret_heap_free();
+	free(shred_q);
+	free(dirty);
+	shred_q = NULL;
+	dirty = NULL;
+	shred_len = shred_cap = dirty_len = dirty_cap = 0;
+}
+
+/* ---- namespace ---- */
+
+static int check_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len > STORE_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (len == 0 || strchr(name, '/'))
+		return -EINVAL;
+	return 0;
+}
+
+int node_lookup(struct node *dir, const char *name, struct node **out)
+{
+	struct node *n;
+	int rc = -ENOENT;
+
+	if (strlen(name) > STORE_NAME_MAX)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&tree_lock);
+	n = dir->unlinked ? NULL : tree_lookup(dir, name);
+	if (n) {
+		n->nlookup++;
+		*out = n;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return rc;
+}
+
+void node_forget(struct node *n, uint64_t count)
+{
+	pthread_mutex_lock(&tree_lock);
+	n->nlookup = count > n->nlookup ? 0 : n->nlookup - count;
+	maybe_free(n);
+	pthread_mutex_unlock(&tree_lock);
+}
+
+/* tree_lock held. */
+static void stat_locked(struct node *n, struct stat *stb)
+{
+	uint64_t ino;
+
+	memset(stb, 0, sizeof(*stb));
+	memcpy(&ino, n->id.b, sizeof(ino));
+	stb->st_ino = ino;
+	stb->st_mode = n->m.mode;
+	stb->st_nlink = is_dir(n) ? 2 + n->nsubdirs : (n->unlinked ? 0 : 1);
+	stb->st_uid = n->m.uid;
+	stb->st_gid = n->m.gid;
+	stb->st_rdev = n->m.rdev;
+	stb->st_size = (off_t)__atomic_load_n(&n->size, __ATOMIC_RELAXED);
+	stb->st_blksize = STORE_BLOCK_BYTES;
+	stb->st_blocks = (blkcnt_t)((stb->st_size + 511) / 512);
+	stb->st_atim = clock_to_ts(n->m.atime);
+	stb->st_mtim = clock_to_ts(__atomic_load_n(&n->m.mtime, __ATOMIC_RELAXED));
+	stb->st_ctim = clock_to_ts(__atomic_load_n(&n->m.ctime, __ATOMIC_RELAXED));
+}
+
+void node_stat(struct node *n, struct stat *stb)
+{
+	pthread_mutex_lock(&tree_lock);
+	stat_locked(n, stb);
+	pthread_mutex_unlock(&tree_lock);
+}
+
+int node_readdir(struct node *dir, uint64_t off, int plus, node_fill_fn fill, void *ctx)
+{
+	struct stat stb;
+	struct node *n;
+	int count = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	if (off < 1) {
+		stat_locked(dir, &stb);
+		if (fill(ctx, NULL, ".", &stb, 1))
+			goto out;
+		count++;
+	}
+	if (off < 2) {
+		struct node *p = dir->parent ? dir->parent : dir;
+
+		stat_locked(p, &stb);
+		if (fill(ctx, NULL, "..", &stb, 2))
+			goto out;
+		count++;
+	}
+	for (n = tree_next_child(dir, off); n; n = tree_next_child(dir, n->cookie)) {
+		stat_locked(n, &stb);
+		if (fill(ctx, n, n->m.name, &stb, n->cookie))
+			break;
+		if (plus)
+			n->nlookup++;
+		count++;
+	}
+out:
+	pthread_mutex_unlock(&tree_lock);
+	return count;
+}
+
+static void init_meta(struct store_meta *m, struct node *dir, const char *name, mode_t mode,
+                      dev_t rdev, const struct node_ctx *c, int64_t now)
+{
+	memset(m, 0, sizeof(*m));
+	m->mode = mode;
+	m->rdev = rdev;
+	m->uid = node_cfg->owner >= 0 ? (uint32_t)node_cfg->owner : c->uid;
+	m->gid = node_cfg->group >= 0 ? (uint32_t)node_cfg->group : c->gid;
+	/* BSD group semantics under a setgid folder, as Linux does. */
+	if (dir->m.mode & S_ISGID) {
+		m->gid = dir->m.gid;
+		if (S_ISDIR(mode))
+			m->mode |= S_ISGID;
+	}
+	if (S_ISREG(mode) && node_cfg->file_mode >= 0)
+		m->mode = S_IFREG | (uint32_t)node_cfg->file_mode;
+	if (S_ISDIR(mode) && node_cfg->dir_mode >= 0)
+		m->mode = S_IFDIR | (uint32_t)node_cfg->dir_mode | (m->mode & S_ISGID);
+	m->atime = m->mtime = m->ctime = m->btime = now;
+	/* Files count from their last close; the rest from now. */
+	m->ended = S_ISREG(mode) ? 0 : now;
+	m->state = S_ISREG(mode) ? STATE_RECORDING : STATE_CLOSED;
+	m->name_len = (uint16_t)strlen(name);
+	memcpy(m->name, name, m->name_len + 1);
+	m->parent = dir->id;
+	m->klass = (uint8_t)(dir == ret_keep_dir() ? CLASS_KEEP : ret_class_of(dir));
+}
+
+int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
+              const char *target, const struct node_ctx *c, struct node **out)
+{
+	int64_t now = clock_now();
+	struct store_meta m;
+	struct store_obj *obj = NULL;
+	struct node *n;
+	size_t tlen = target ? strlen(target) : 0;
+	int rc;
+
+	rc = check_name(name);
+	if (rc < 0)
+		return rc;
+	if (tlen >= 4096)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&tree_lock);
+	rc = -ENOENT;
+	if (dir->unlinked)
+		goto out;
+	rc = -EEXIST;
+	if (tree_lookup(dir, name))
+		goto out;
+	init_meta(&m, dir, name, mode, rdev, c, now);
+	if (!S_ISREG(mode))
+		m.state = STATE_CLOSED;
+	rc = store_obj_create(node_store, &m, &obj);
+	if (rc < 0)
+		goto out;
+	if (target) {
+		/* A symlink's target is its content: encrypted like any. */
+		ssize_t w = store_obj_pwrite(obj, target, tlen, 0);
+
+		rc = w < 0 ? (int)w : store_obj_flush(obj);
+		if (rc < 0)
+			goto out_destroy;
+	}
+	rc = -ENOMEM;
+	n = tree_node_new(store_obj_id(obj), &m);
+	if (!n)
+		goto out_destroy;
+	n->size = tlen;
+	rc = tree_link(dir, n);
+	if (rc < 0) {
+		tree_node_free(n);
+		goto out_destroy;
+	}
+	n->nlookup = 1;
+	dir->m.mtime = dir->m.ctime = now;
+	ret_update(dir, now);
+	mark_dirty(dir);
+	ret_update(n, now);
+	*out = n;
+	store_obj_close(obj);
+	pthread_mutex_unlock(&tree_lock);
+	return 0;
+out_destroy:
+	{
+		struct store_id id = *store_obj_id(obj);
+
+		store_obj_close(obj);
+		if (store_shred(node_store, &id) == 0)
+			store_reap_shredded(node_store, &id, 1);
+	}
+out:
+	pthread_mutex_unlock(&tree_lock);
+	return rc;
+}
+
+int node_remove(struct node *dir, const char *name, int isdir)
+{
+	struct node *n;
+	int rc;
+
+	pthread_mutex_lock(&tree_lock);
+	n = tree_lookup(dir, name);
+	rc = -ENOENT;
+	if (!n)
+		goto out;
+	rc = -EPERM;
+	if (ret_is_fixed(n))
+		goto out;
+	rc = isdir ? -ENOTDIR : -EISDIR;
+	if (isdir != is_dir(n))
+		goto out;
+	rc = -ENOTEMPTY;
+	if (isdir && n->nkids > 0)
+		goto out;
+	drop_from_tree(n, clock_now());
+	rc = 0;
+out:
+	pthread_mutex_unlock(&tree_lock);
+	return rc;
+}
+
+static int seal(struct node *n);
+
+/* After a move: classes and deadlines of n's subtree follow its new
+ * place; collect kept files that want a seal. tree_lock held. */
+struct reclass_ctx {
+	int64_t now;
+	struct node **seal;
+	size_t nseal, cap;
+};
+
+static void reclass(struct node *n, void *vctx)
+{
+	struct reclass_ctx *ctx = vctx;
+
+	if (ret_update(n, ctx->now))
+		persist(n);
+	if (ret_wants_seal(n)) {
+		if (ctx->nseal == ctx->cap) {
+			size_t cap = ctx->cap ? ctx->cap * 2 : 16;
+			struct node **v = realloc(ctx->seal, cap * sizeof(*v));
+
+			if (!v)
+				return; /* sealed at its next close or mount */
+			ctx->seal = v;
+			ctx->cap = cap;
+		}
+		n->nopen++; /* pinned until sealed */
+		ctx->seal[ctx->nseal++] = n;
+	}
+}
+
+static void seal_all(struct reclass_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nseal; i++) {
+		struct node *n = ctx->seal[i];
+
+		seal(n);
+		pthread_mutex_lock(&tree_lock);
+		n->nopen--;
+		maybe_free(n);
+		pthread_mutex_unlock(&tree_lock);
+	}
+	free(ctx->seal);
+}
+
+static int rename_check(struct node *n, struct node *t, struct node *newdir, unsigned flags)
+{
+	if (ret_is_fixed(n) || (t && ret_is_fixed(t)))
+		return -EPERM;
+	if (is_dir(n) && tree_is_below(newdir, n))
+		return -EINVAL;
+	if (flags & RENAME_EXCHANGE) {
+		if (!t)
+			return -ENOENT;
+		if (is_dir(t) && tree_is_below(n->parent, t))
+			return -EINVAL;
+		return 0;
+	}
+	if (!t)
+		return 0;
+	if (flags & RENAME_NOREPLACE)
+		return -EEXIST;
+	if (is_dir(n) && !is_dir(t))
+		return -ENOTDIR;
+	if (!is_dir(n) && is_dir(t))
+		return -EISDIR;
+	if (is_dir(t) && t->nkids > 0)
+		return -ENOTEMPTY;
+	return 0;
+}
+
+/* Move n to newdir/newname. tree_lock held; n is in the tree. */
+static int move(struct node *n, struct node *newdir, const char *newname, int64_t now)
+{
+	struct node *old = n->parent;
+	char saved[STORE_NAME_MAX + 1];
+	uint16_t saved_len = n->m.name_len;
+	int rc;
+
+	memcpy(saved, n->m.name, sizeof(saved));
+	tree_unlink(n);
+	n->m.name_len = (uint16_t)strlen(newname);
+	memcpy(n->m.name, newname, n->m.name_len + 1);
+	rc = tree_link(newdir, n);
+	if (rc < 0) {
+		memcpy(n->m.name, saved, sizeof(saved));
+		n->m.name_len = saved_len;
+		tree_link(old, n); /* cannot fail: it was there */
+		return rc;
+	}
+	n->m.ctime = now;
+	old->m.mtime = old->m.ctime = now;
+	newdir->m.mtime = newdir->m.ctime = now;
+	if (old->nkids == 0)
+		old->m.ended = now;
+	ret_update(old, now);
+	ret_update(newdir, now);
+	mark_dirty(old);
+	mark_dirty(newdir);
+	return 0;
+}
+
+int node_rename(struct node *dir, const char *name, struct node *newdir,
+                const char *newname, unsigned flags)
+{
+	struct reclass_ctx ctx = { clock_now(), NULL, 0, 0 };
+	struct node *n, *t;
+	int rc;
+
+	rc = check_name(newname);
+	if (rc < 0)
+		return rc;
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	pthread_mutex_lock(&tree_lock);
+	n = tree_lookup(dir, name);
+	t = tree_lookup(newdir, newname);
+	rc = -ENOENT;
+	if (!n || newdir->unlinked)
+		goto out;
+	rc = 0;
+	if (n == t)
+		goto out;
+	rc = rename_check(n, t, newdir, flags);
+	if (rc < 0)
+		goto out;
+	if (flags & RENAME_EXCHANGE) {
+		/* Park t, move n into its place, then t into n's. */
+		tree_unlink(t);
+		rc = move(n, newdir, newname, ctx.now);
+		if (rc == 0) {
+			rc = tree_link(dir, t);
+			if (rc == 0)
+				rc = move(t, dir, name, ctx.now);
+		}
+		if (rc < 0)
+			goto out;
+		tree_walk(t, reclass, &ctx);
+		persist(t);
+	} else {
+		if (t)
+			drop_from_tree(t, ctx.now);
+		rc = move(n, newdir, newname, ctx.now);
+		if (rc < 0)
+			goto out;
+	}
+	tree_walk(n, reclass, &ctx);
+	persist(n);
+out:
+	pthread_mutex_unlock(&tree_lock);
+	seal_all(&ctx);
+	return rc;
+}
+
+/* ---- handles and content ---- */
+
+static int writable(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* Take a handle on n: its store object is open while any handle is. */
+static int handle_get(struct node *n)
+{
+	struct store_obj *obj = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&n->io);
+	if (!n->obj)
+		rc = store_obj_open(node_store, &n->id, &obj);
+	pthread_mutex_lock(&tree_lock);
+	if (rc == 0 && n->unlinked && n->nopen == 0)
+		rc = -ENOENT; /* expired or removed: no new handles */
+	if (rc == 0) {
+		if (obj)
+			n->obj = obj;
+		n->nopen++;
+		obj = NULL;
+	}
+	pthread_mutex_unlock(&tree_lock);
+	pthread_mutex_unlock(&n->io);
+	store_obj_close(obj);
+	return rc;
+}
+
+/* Drop a handle; at the last one the object closes, and is destroyed when
+ * n is no longer in the tree. wrote: this handle could write. */
+static void handle_put(struct node *n, int wrote)
+{
+	struct store_obj *obj = NULL;
+	int64_t now = clock_now();
+	int gone, want_seal;
+
+	pthread_mutex_lock(&n->io);
+	if (n->obj)
+		store_obj_flush(n->obj);
+	pthread_mutex_lock(&tree_lock);
+	if (wrote && --n->nwriters == 0) {
+		n->m.state = STATE_CLOSED;
+		n->m.ended = now;
+		ret_update(n, now);
+		if (!n->unlinked)
+			persist(n);
+	}
+	if (--n->nopen == 0) {
+		obj = n->obj;
+		n->obj = NULL;
+		if (n->unlinked)
+			destroy_object(n);
+	}
+	gone = n->unlinked && n->nopen == 0 && n->nlookup == 0;
+	if (gone) {
+		ret_heap_remove(n);
+		dirty_drop(n);
+	}
+	want_seal = !gone && ret_wants_seal(n);
+	if (want_seal)
+		n->nopen++;
+	pthread_mutex_unlock(&tree_lock);
+	store_obj_close(obj);
+	pthread_mutex_unlock(&n->io);
+	if (gone) {
+		pthread_mutex_lock(&tree_lock);
+		tree_node_free(n);
+		pthread_mutex_unlock(&tree_lock);
+		return;
+	}
+	if (want_seal) {
+		seal(n);
+		handle_put(n, 0);
+	}
+}
+
+int node_open(struct node *n, int flags)
+{
+	int rc, w = writable(flags);
+
+	if (w) {
+		pthread_mutex_lock(&tree_lock);
+		rc = n->m.state == STATE_SEALED ? -EPERM : 0;
+		pthread_mutex_unlock(&tree_lock);
+		if (rc < 0)
+			return rc;
+	}
+	rc = handle_get(n);
+	if (rc < 0 || !w)
+		return rc;
+	pthread_mutex_lock(&tree_lock);
+	if (n->m.state == STATE_SEALED) {
+		rc = -EPERM; /* sealed between the check and the handle */
+	} else if (n->nwriters++ == 0) {
+		n->m.state = STATE_RECORDING;
+		n->m.ended = 0;
+		ret_update(n, clock_now());
+		/* Persisted so that after a crash it counts from its last write. */
+		persist(n);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	if (rc < 0)
+		handle_put(n, 0);
+	return rc;
+}
+
+int node_release(struct node *n, int flags)
+{
+	handle_put(n, writable(flags));
+	return 0;
+}
+
+ssize_t node_read(struct node *n, void *buf, size_t len, off_t off)
+{
+	ssize_t rc;
+
+	if (off < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&n->io);
+	rc = n->obj ? store_obj_pread(n->obj, buf, len, (uint64_t)off) : -EBADF;
+	pthread_mutex_unlock(&n->io);
+	return rc;
+}
+
+ssize_t node_write(struct node *n, const void *buf, size_t len, off_t off)
+{
+	ssize_t rc;
+
+	if (off < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&n->io);
+	if (!n->obj) {
+		rc = -EBADF;
+	} else {
+		rc = store_obj_pwrite(n->obj, buf, len, (uint64_t)off);
+		if (rc > 0) {
+			int64_t now = clock_now();
+
+			/* Readers of size/mtime (stat) do not take n->io. */
+			__atomic_store_n(&n->size, store_obj_size(n->obj), __ATOMIC_RELAXED);
+			__atomic_store_n(&n->m.mtime, now, __ATOMIC_RELAXED);
+			__atomic_store_n(&n->m.ctime, now, __ATOMIC_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&n->io);
+	return rc;
+}
+
+int node_flush(struct node *n)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&n->io);
+	if (n->obj)
+		rc = store_obj_flush(n->obj);
+	pthread_mutex_unlock(&n->io);
+	return rc;
+}
+
+int node_fsync(struct node *n, int datasync)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&n->io);
+	if (n->obj)
+		rc = store_obj_sync(n->obj, datasync);
+	pthread_mutex_unlock(&n->io);
+	if (rc == 0 && !datasync) {
+		pthread_mutex_lock(&tree_lock);
+		if (!n->unlinked)
+			rc = persist(n);
+		pthread_mutex_unlock(&tree_lock);
+	}
+	return rc;
+}
+
+/* Hash the content of a kept file and mark it sealed. The caller holds a
+ * handle (nopen) so n stays. */
+static int seal(struct node *n)
+{
+	struct crypto_sha256 sha;
+	struct store_obj *obj, *tmp = NULL;
+	uint8_t digest[CRYPTO_HASH_BYTES];
+	uint64_t off = 0, size;
+	char hex[2 * STORE_ID_BYTES + 1];
+	uint8_t *buf;
+	int rc = 0;
+
+	buf = malloc(1 << 16);
+	if (!buf)
+		return -ENOMEM;
+	pthread_mutex_lock(&n->io);
+	obj = n->obj;
+	if (!obj) {
+		rc = store_obj_open(node_store, &n->id, &tmp);
+		obj = tmp;
+	}
+	crypto_sha256_init(&sha);
+	size = rc == 0 ? store_obj_size(obj) : 0;
+	while (rc == 0 && off < size) {
+		ssize_t got = store_obj_pread(obj, buf, 1 << 16, off);
+
+		if (got <= 0) {
+			rc = got < 0 ? (int)got : -EIO;
+			break;
+		}
+		crypto_sha256_update(&sha, buf, (size_t)got);
+		off += (uint64_t)got;
+	}
+	crypto_sha256_final(&sha, digest);
+	pthread_mutex_lock(&tree_lock);
+	/* A writer that opened meanwhile could not write (n->io is ours),
+	 * but the file is not sealed while it is open for writing. */
+	if (rc == 0 && ret_wants_seal(n)) {
+		n->m.state = STATE_SEALED;
+		n->m.sealed_size = size;
+		memcpy(n->m.sha256, digest, sizeof(digest));
+		persist(n);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	store_obj_close(tmp);
+	pthread_mutex_unlock(&n->io);
+	if (rc < 0) {
+		hexid(n, hex);
+		log_error("object %s: cannot seal: %s", hex, strerror(-rc));
+	}
+	crypto_wipe(buf, 1 << 16);
+	free(buf);
+	return rc;
+}
+
+int node_readlink(struct node *n, char *buf, size_t len)
+{
+	struct store_obj *obj;
+	ssize_t got;
+	int rc;
+
+	if (!S_ISLNK(n->m.mode))
+		return -EINVAL;
+	rc = store_obj_open(node_store, &n->id, &obj);
+	if (rc < 0)
+		return rc;
+	got = store_obj_pread(obj, buf, len - 1, 0);
+	store_obj_close(obj);
+	if (got < 0)
+		return (int)got;
+	buf[got] = '\0';
+	return 0;
+}
+
+static int truncate_to(struct node *n, uint64_t size)
+{
+	struct store_obj *obj, *tmp = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&n->io);
+	obj = n->obj;
+	if (!obj) {
+		rc = store_obj_open(node_store, &n->id, &tmp);
+		obj = tmp;
+	}
+	if (rc == 0)
+		rc = store_obj_truncate(obj, size);
+	if (rc == 0)
+		__atomic_store_n(&n->size, store_obj_size(obj), __ATOMIC_RELAXED);
+	if (tmp) {
+		int crc = store_obj_close(tmp);
+
+		if (rc == 0)
+			rc = crc;
+	}
+	pthread_mutex_unlock(&n->io);
+	return rc;
+}
+
+int node_setattr(struct node *n, int set, const struct stat *a)
+{
+	int64_t now = clock_now();
+	int rc = 0;
+
+	if (set & NODE_SET_SIZE) {
+		if (!S_ISREG(n->m.mode))
+			return S_ISDIR(n->m.mode) ? -EISDIR : -EINVAL;
+		if (a->st_size < 0)
+			return -EINVAL;
+		pthread_mutex_lock(&tree_lock);
+		rc = n->m.state == STATE_SEALED ? -EPERM : 0;
+		pthread_mutex_unlock(&tree_lock);
+		if (rc == 0)
+			rc = truncate_to(n, (uint64_t)a->st_size);
+		if (rc < 0)
+			return rc;
+	}
+	pthread_mutex_lock(&tree_lock);
+	if (set & NODE_SET_MODE)
+		n->m.mode = (n->m.mode & S_IFMT) | (a->st_mode & 07777);
+	if (set & NODE_SET_UID)
+		n->m.uid = a->st_uid;
+	if (set & NODE_SET_GID)
+		n->m.gid = a->st_gid;
+	if (set & NODE_SET_ATIME_NOW)
+		n->m.atime = now;
+	else if (set & NODE_SET_ATIME)
+		n->m.atime = clock_from_ts(&a->st_atim);
+	if (set & NODE_SET_MTIME_NOW)
+		n->m.mtime = now;
+	else if (set & NODE_SET_MTIME)
+		n->m.mtime = clock_from_ts(&a->st_mtim);
+	else if (set & NODE_SET_SIZE)
+		n->m.mtime = now;
+	n->m.ctime = (set & NODE_SET_CTIME) ? clock_from_ts(&a->st_ctim) : now;
+	if (!n->unlinked)
+		rc = persist(n);
+	pthread_mutex_unlock(&tree_lock);
+	return rc;
+}
+
+/* ---- xattrs ----
+ * Stored in the metadata slot as records: name length (1 byte), value
+ * length (2 bytes, little-endian), name, value. user.recfs.* are computed
+ * here and cannot be set. */
+
+static const char *const virt_names[] = {
+	"user.recfs.retention", "user.recfs.expires", "user.recfs.state", "user.recfs.sha256",
+};
+
+static int is_virtual(const char *name)
+{
+	return strncmp(name, RECFS_XATTR, sizeof(RECFS_XATTR) - 1) == 0;
+}
+
+/* The value of virtual attribute i for n into buf, or -ENODATA. tree_lock held. */
+static int virt_value(const struct node *n, int i, char *buf, size_t len)
+{
+	static const char *const states[] = { "closed", "recording", "sealed" };
+
+	switch (i) {
+	case 0:
+		return snprintf(buf, len, "%s", n->m.klass == CLASS_KEEP ? "keep" : "short");
+	case 1:
+		if (!n->m.deadline)
+			return -ENODATA;
+		clock_iso8601(n->m.deadline, buf, len);
+		return (int)strlen(buf);
+	case 2:
+		if (!S_ISREG(n->m.mode) || n->m.state > STATE_SEALED)
+			return -ENODATA;
+		return snprintf(buf, len, "%s", states[n->m.state]);
+	case 3:
+		if (n->m.state != STATE_SEALED)
+			return -ENODATA;
+		for (int k = 0; k < CRYPTO_HASH_BYTES; k++)
+			snprintf(buf + 2 * k, len - 2 * k, "%02x", n->m.sha256[k]);
+		return 2 * CRYPTO_HASH_BYTES;
+	}
+	return -ENODATA;
+}
+
+/* Find name in the stored records: offset of its record, or -1. */
+static long xa_find(const struct node *n, const char *name, size_t *vlen)
+{
+	size_t nlen = strlen(name), off = 0;
+
+	while (off + 3 <= n->m.xattr_len) {
+		const uint8_t *r = n->m.xattr + off;
+		size_t rn = r[0], rv = (size_t)r[1] | (size_t)r[2] << 8;
+
+		if (rn == nlen && memcmp(r + 3, name, nlen) == 0) {
+			*vlen = rv;
+			return (long)off;
+		}
+		off += 3 + rn + rv;
+	}
+	return -1;
+}
+
+static size_t reply_value(const void *val, size_t vlen, void *buf, size_t size)
+{
+	if (size && vlen <= size)
+		memcpy(buf, val, vlen);
+	return vlen;
+}
+
+ssize_t node_getxattr(struct node *n, const char *name, void *buf, size_t size)
+{
+	char tmp[80];
+	size_t vlen;
+	ssize_t rc = -ENODATA;
+	long off;
+
+	pthread_mutex_lock(&tree_lock);
+	if (is_virtual(name)) {
+		for (int i = 0; i < 4; i++) {
+			if (strcmp(name, virt_names[i]) == 0) {
+				int len = virt_value(n, i, tmp, sizeof(tmp));
+
+				rc = len < 0 ? len : (ssize_t)reply_value(tmp, (size_t)len, buf, size);
+			}
+		}
+	} else if ((off = xa_find(n, name, &vlen)) >= 0) {
+		rc = (ssize_t)reply_value(n->m.xattr + off + 3 + strlen(name), vlen, buf, size);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	if (rc > 0 && size && (size_t)rc > size)
+		rc = -ERANGE;
+	return rc;
+}
+
+ssize_t node_listxattr(struct node *n, char *buf, size_t size)
+{
+	char tmp[80], *list;
+	size_t len = 0, off = 0, cap = STORE_XATTR_BYTES + 128;
+	ssize_t rc;
+
+	list = malloc(cap);
+	if (!list)
+		return -ENOMEM;
+	pthread_mutex_lock(&tree_lock);
+	for (int i = 0; i < 4; i++) {
+		if (virt_value(n, i, tmp, sizeof(tmp)) >= 0) {
+			memcpy(list + len, virt_names[i], strlen(virt_names[i]) + 1);
+			len += strlen(virt_names[i]) + 1;
+		}
+	}
+	while (off + 3 <= n->m.xattr_len) {
+		const uint8_t *r = n->m.xattr + off;
+		size_t rn = r[0], rv = (size_t)r[1] | (size_t)r[2] << 8;
+
+		memcpy(list + len, r + 3, rn);
+		len += rn;
+		list[len++] = '\0';
+		off += 3 + rn + rv;
+	}
+	pthread_mutex_unlock(&tree_lock);
+	rc = (ssize_t)len;
+	if (size && len > size)
+		rc = -ERANGE;
+	else if (size)
+		memcpy(buf, list, len);
+	free(list);
+	return rc;
+}
+
+/* Replace n's record list with one where name is removed and, when val is
+ * not NULL, appended with val. tree_lock held. */
+static int xa_store(struct node *n, const char *name, const void *val, size_t vlen)
+{
+	size_t nlen = strlen(name), old_vlen = 0, len = n->m.xattr_len, newlen;
+	long off = xa_find(n, name, &old_vlen);
+	uint8_t *x, *old = n->m.xattr;
+	uint16_t old_len = n->m.xattr_len;
+	int rc;
+
+	if (off >= 0)
+		len -= 3 + nlen + old_vlen;
+	newlen = len + (val ? 3 + nlen + vlen : 0);
+	if (newlen > STORE_XATTR_BYTES)
+		return -ENOSPC;
+	x = malloc(newlen ? newlen : 1);
+	if (!x)
+		return -ENOMEM;
+	if (off >= 0) {
+		memcpy(x, old, (size_t)off);
+		memcpy(x + off, old + off + 3 + nlen + old_vlen, len - (size_t)off);
+	} else {
+		memcpy(x, old, len);
+	}
+	if (val) {
+		x[len] = (uint8_t)nlen;
+		x[len + 1] = (uint8_t)vlen;
+		x[len + 2] = (uint8_t)(vlen >> 8);
+		memcpy(x + len + 3, name, nlen);
+		memcpy(x + len + 3 + nlen, val, vlen);
+	}
+	n->m.xattr = x;
+	n->m.xattr_len = (uint16_t)newlen;
+	n->m.ctime = clock_now();
+	rc = persist(n);
+	if (rc < 0) {
+		n->m.xattr = old;
+		n->m.xattr_len = old_len;
+		free(x);
+		return rc;
+	}
+	free(old);
+	return 0;
+}
+
+int node_setxattr(struct node *n, const char *name, const void *val, size_t size, int flags)
+{
+	size_t vlen;
+	int rc;
+
+	if (is_virtual(name))
+		return -EPERM;
+	if (strncmp(name, XATTR_PREFIX, sizeof(XATTR_PREFIX) - 1) != 0)
+		return -EOPNOTSUPP;
+	if (strlen(name) > 255)
+		return -ERANGE;
+	if (size > 65535)
+		return -E2BIG;
+	pthread_mutex_lock(&tree_lock);
+	if (xa_find(n, name, &vlen) >= 0)
+		rc = (flags & XATTR_CREATE) ? -EEXIST : 0;
+	else
+		rc = (flags & XATTR_REPLACE) ? -ENODATA : 0;
+	if (rc == 0)
+		rc = xa_store(n, name, val, size);
+	pthread_mutex_unlock(&tree_lock);
+	return rc;
+}
+
+int node_removexattr(struct node *n, const char *name)
+{
+	size_t vlen;
+	int rc = -ENODATA;
+
+	if (is_virtual(name))
+		return -EPERM;
+	pthread_mutex_lock(&tree_lock);
+	if (xa_find(n, name, &vlen) >= 0)
+		rc = xa_store(n, name, NULL, 0);
+	pthread_mutex_unlock(&tree_lock);
+	return rc;
+}
+
+int node_statfs(struct statvfs *sv)
+{
+	return store_statfs(node_store, sv);
+}
+
+/* ---- expiry and housekeeping ---- */
+
+#define EXPIRE_BATCH 256
+
+struct gone_rec {
+	const struct node *parent, *n;
+	char name[STORE_NAME_MAX + 1];
+};
+
+int node_expire_due(int64_t now, int64_t *next, node_gone_fn gone, void *ctx)
+{
+	struct gone_rec *recs;
+	int total = 0;
+	size_t k;
+
+	recs = malloc(EXPIRE_BATCH * sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	/* In batches, so the lock is given up between them and recorders'
+	 * namespace operations never wait for a whole mass expiry. */
+	for (;;) {
+		struct node *n;
+
+		pthread_mutex_lock(&tree_lock);
+		for (k = 0; k < EXPIRE_BATCH; k++) {
+			n = ret_heap_top();
+			if (!n || n->m.deadline > now)
+				break;
+			recs[k].parent = n->parent;
+			recs[k].n = n;
+			memcpy(recs[k].name, n->m.name, n->m.name_len + 1);
+			if (!n->parent) {
+				ret_heap_remove(n);
+				continue;
+			}
+			drop_from_tree(n, now);
+		}
+		n = ret_heap_top();
+		*next = n ? n->m.deadline : 0;
+		pthread_mutex_unlock(&tree_lock);
+		total += (int)k;
+		for (size_t i = 0; gone && i < k; i++)
+			if (recs[i].parent)
+				gone(ctx, recs[i].parent, recs[i].n, recs[i].name);
+		if (k < EXPIRE_BATCH)
+			break;
+	}
+	free(recs);
+	return total;
+}
+
+void node_housekeeping(int64_t now)
+{
+	struct store_id *q;
+	size_t qlen;
+
+	pthread_mutex_lock(&tree_lock);
+	while (dirty_len > 0) {
+		struct node *n = dirty[--dirty_len];
+
+		n->dirty = 0;
+		persist(n);
+	}
+	q = shred_q;
+	qlen = shred_len;
+	shred_q = NULL;
+	shred_len = shred_cap = 0;
+	pthread_mutex_unlock(&tree_lock);
+	/* The sync runs without the lock: recorders keep going meanwhile. */
+	if (qlen > 0) {
+		int rc = store_reap_shredded(node_store, q, qlen);
+
+		if (rc < 0)
+			log_error("unlinking destroyed objects: %s", strerror(-rc));
+	}
+	free(q);
+	if (now - last_mark >= 5 * NSEC_PER_SEC) {
+		store_mark_write(node_store, now);
+		last_mark = now;
+	}
+}

@@ -1,0 +1,98 @@
+/*
+ * node: every change to a file or folder, applied to the tree, the
+ * retention state and the store together. FUSE-free, so the daemon's
+ * ops.c and the tools share it. Functions return 0 (or a count) or -errno.
+ *
+ * References: a struct node handed out by node_lookup/node_make stays
+ * valid until node_forget drops the lookups; open handles pin it too.
+ */
+#ifndef RECFS_NODE_H
+#define RECFS_NODE_H
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "tree.h"
+
+struct node_ctx {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+};
+
+/* What node_setattr changes. */
+enum {
+	NODE_SET_MODE = 1 << 0,
+	NODE_SET_UID = 1 << 1,
+	NODE_SET_GID = 1 << 2,
+	NODE_SET_SIZE = 1 << 3,
+	NODE_SET_ATIME = 1 << 4,
+	NODE_SET_MTIME = 1 << 5,
+	NODE_SET_ATIME_NOW = 1 << 6,
+	NODE_SET_MTIME_NOW = 1 << 7,
+	NODE_SET_CTIME = 1 << 8,
+};
+
+/* Called by node_expire_due for each name that expired, after tree_lock
+ * was dropped: parent and n may be gone already, use them as keys only. */
+typedef void (*node_gone_fn)(void *ctx, const struct node *parent,
+                             const struct node *n, const char *name);
+
+/* Build the tree from the store, create the root and keep folder when
+ * missing, and destroy everything overdue (catch-up). *damaged counts
+ * objects left out, *reaped those destroyed. */
+int node_load(struct store *st, const struct recfs_config *cfg,
+              unsigned *damaged, unsigned *reaped);
+/* Persist what is pending, destroy queued objects, free the tree. */
+void node_unload(void);
+
+int node_lookup(struct node *dir, const char *name, struct node **out);
+/* Drop count kernel references; frees n when nothing holds it. */
+void node_forget(struct node *n, uint64_t count);
+void node_stat(struct node *n, struct stat *stb);
+
+/* Entries of dir after offset off ("." is 1, ".." 2, children their
+ * cookie). fill returns nonzero when its buffer is full; the entry is then
+ * not counted. With plus, each child handed to fill gains a lookup
+ * (n is NULL for "." and ".."). Returns the number of entries filled. */
+typedef int (*node_fill_fn)(void *ctx, struct node *n, const char *name,
+                            const struct stat *stb, uint64_t next_off);
+int node_readdir(struct node *dir, uint64_t off, int plus, node_fill_fn fill, void *ctx);
+
+/* Create name in dir: a file, folder, FIFO, socket, device node, or a
+ * symlink when target is not NULL. *out has one lookup reference. */
+int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
+              const char *target, const struct node_ctx *c, struct node **out);
+int node_remove(struct node *dir, const char *name, int isdir);
+/* flags: RENAME_NOREPLACE, RENAME_EXCHANGE. */
+int node_rename(struct node *dir, const char *name, struct node *newdir,
+                const char *newname, unsigned flags);
+int node_setattr(struct node *n, int set, const struct stat *attr);
+int node_readlink(struct node *n, char *buf, size_t len);
+
+int node_open(struct node *n, int flags);
+int node_release(struct node *n, int flags);
+ssize_t node_read(struct node *n, void *buf, size_t len, off_t off);
+ssize_t node_write(struct node *n, const void *buf, size_t len, off_t off);
+int node_flush(struct node *n);
+int node_fsync(struct node *n, int datasync);
+
+/* xattrs: get/list return the size (or needed size when size is 0). */
+ssize_t node_getxattr(struct node *n, const char *name, void *buf, size_t size);
+ssize_t node_listxattr(struct node *n, char *buf, size_t size);
+int node_setxattr(struct node *n, const char *name, const void *val, size_t size, int flags);
+int node_removexattr(struct node *n, const char *name);
+
+int node_statfs(struct statvfs *sv);
+
+/* Expire every node whose deadline is <= now; returns how many. *next
+ * gets the next deadline (0: none). */
+int node_expire_due(int64_t now, int64_t *next, node_gone_fn gone, void *ctx);
+/* Background duties: write pending metadata, unlink shredded objects,
+ * refresh the clock mark. Called by the reaper every second or so,
+ * without tree_lock. */
+void node_housekeeping(int64_t now);
+
+#endif

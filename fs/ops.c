@@ -1,0 +1,473 @@
+/*
+ * ops: the FUSE low-level callbacks. Each one translates a request into a
+ * node_* call and the result into exactly one reply; nothing is decided
+ * here. A node's FUSE inode number is its address (the root is
+ * FUSE_ROOT_ID): nodes live until the kernel forgets them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "ops.h"
+
+/* Only recfs changes this namespace, and it tells the kernel when the
+ * clock removes a name, so the kernel may cache for a while. */
+#define ENTRY_TIMEOUT 1.0
+#define ATTR_TIMEOUT 1.0
+
+static struct fuse_session *ops_se;
+
+static struct node *N(fuse_ino_t ino)
+{
+	return ino == FUSE_ROOT_ID ? tree_root() : (struct node *)(uintptr_t)ino;
+}
+
+static fuse_ino_t INO(const struct node *n)
+{
+	return n == tree_root() ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)n;
+}
+
+static void reply_entry(fuse_req_t req, struct node *n, int rc)
+{
+	struct fuse_entry_param e;
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = INO(n);
+	e.generation = 1;
+	e.attr_timeout = ATTR_TIMEOUT;
+	e.entry_timeout = ENTRY_TIMEOUT;
+	node_stat(n, &e.attr);
+	if (fuse_reply_entry(req, &e) != 0)
+		node_forget(n, 1); /* the kernel did not take the reference */
+}
+
+static void reply_create(fuse_req_t req, struct node *n, struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof(e));
+	e.ino = INO(n);
+	e.generation = 1;
+	e.attr_timeout = ATTR_TIMEOUT;
+	e.entry_timeout = ENTRY_TIMEOUT;
+	node_stat(n, &e.attr);
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		node_release(n, fi->flags);
+		node_forget(n, 1);
+	}
+}
+
+static void reply_status(fuse_req_t req, int rc)
+{
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
+}
+
+static void op_init(void *data, struct fuse_conn_info *conn)
+{
+	(void)data;
+	/* Requests run in parallel; per-node locks keep them apart. */
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
+		conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct node *n = NULL;
+	int rc = node_lookup(N(parent), name, &n);
+
+	reply_entry(req, n, rc);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	node_forget(N(ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *f)
+{
+	for (size_t i = 0; i < count; i++)
+		node_forget(N(f[i].ino), f[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat stb;
+
+	(void)fi;
+	node_stat(N(ino), &stb);
+	fuse_reply_attr(req, &stb, ATTR_TIMEOUT);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+	static const struct { int fuse, node; } map[] = {
+		{ FUSE_SET_ATTR_MODE, NODE_SET_MODE },
+		{ FUSE_SET_ATTR_UID, NODE_SET_UID },
+		{ FUSE_SET_ATTR_GID, NODE_SET_GID },
+		{ FUSE_SET_ATTR_SIZE, NODE_SET_SIZE },
+		{ FUSE_SET_ATTR_ATIME, NODE_SET_ATIME },
+		{ FUSE_SET_ATTR_MTIME, NODE_SET_MTIME },
+		{ FUSE_SET_ATTR_ATIME_NOW, NODE_SET_ATIME_NOW },
+		{ FUSE_SET_ATTR_MTIME_NOW, NODE_SET_MTIME_NOW },
+		{ FUSE_SET_ATTR_CTIME, NODE_SET_CTIME },
+	};
+	struct stat stb;
+	int set = 0, rc;
+
+	(void)fi;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (to_set & map[i].fuse)
+			set |= map[i].node;
+	rc = node_setattr(N(ino), set, attr);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	node_stat(N(ino), &stb);
+	fuse_reply_attr(req, &stb, ATTR_TIMEOUT);
+}
+
+static void caller(fuse_req_t req, struct node_ctx *c)
+{
+	const struct fuse_ctx *fc = fuse_req_ctx(req);
+
+	c->uid = fc->uid;
+	c->gid = fc->gid;
+	c->pid = fc->pid;
+}
+
+static void make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                 dev_t rdev, const char *target)
+{
+	struct node_ctx c;
+	struct node *n = NULL;
+	int rc;
+
+	caller(req, &c);
+	rc = node_make(N(parent), name, mode, rdev, target, &c, &n);
+	reply_entry(req, n, rc);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                     dev_t rdev)
+{
+	make(req, parent, name, mode, rdev, NULL);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	make(req, parent, name, S_IFDIR | (mode & 07777), 0, NULL);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	make(req, parent, name, S_IFLNK | 0777, 0, link);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	/* One recording, one name, one retention class: see docs/design.md. */
+	fuse_reply_err(req, EPERM);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	reply_status(req, node_remove(N(parent), name, 0));
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	reply_status(req, node_remove(N(parent), name, 1));
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+                      fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	reply_status(req, node_rename(N(parent), name, N(newparent), newname, flags));
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[4096];
+	int rc = node_readlink(N(ino), buf, sizeof(buf));
+
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, buf);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
+{
+	struct node_ctx c;
+	struct node *n = NULL;
+	int rc;
+
+	caller(req, &c);
+	rc = node_make(N(parent), name, S_IFREG | (mode & 07777), 0, NULL, &c, &n);
+	if (rc == 0) {
+		rc = node_open(n, fi->flags);
+		if (rc < 0)
+			node_forget(n, 1);
+	}
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	reply_create(req, n, fi);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int rc = node_open(N(ino), fi->flags);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (fuse_reply_open(req, fi) != 0)
+		node_release(N(ino), fi->flags);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+	char *buf = malloc(size ? size : 1);
+	ssize_t got;
+
+	(void)fi;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	got = node_read(N(ino), buf, size, off);
+	if (got < 0)
+		fuse_reply_err(req, (int)-got);
+	else
+		fuse_reply_buf(req, buf, (size_t)got);
+	free(buf);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi)
+{
+	ssize_t done;
+
+	(void)fi;
+	done = node_write(N(ino), buf, size, off);
+	if (done < 0)
+		fuse_reply_err(req, (int)-done);
+	else
+		fuse_reply_write(req, (size_t)done);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	reply_status(req, node_flush(N(ino)));
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	reply_status(req, node_release(N(ino), fi->flags));
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)fi;
+	reply_status(req, node_fsync(N(ino), datasync));
+}
+
+struct dirbuf {
+	fuse_req_t req;
+	char *buf;
+	size_t size, used;
+	int plus;
+};
+
+static int fill(void *ctx, struct node *n, const char *name, const struct stat *stb,
+                uint64_t next_off)
+{
+	struct dirbuf *d = ctx;
+	size_t need;
+
+	if (d->plus) {
+		struct fuse_entry_param e;
+
+		memset(&e, 0, sizeof(e));
+		e.attr = *stb;
+		if (n) {
+			e.ino = INO(n);
+			e.generation = 1;
+			e.attr_timeout = ATTR_TIMEOUT;
+			e.entry_timeout = ENTRY_TIMEOUT;
+		}
+		need = fuse_add_direntry_plus(d->req, d->buf + d->used, d->size - d->used, name,
+		                              &e, (off_t)next_off);
+	} else {
+		need = fuse_add_direntry(d->req, d->buf + d->used, d->size - d->used, name, stb,
+		                         (off_t)next_off);
+	}
+	if (need > d->size - d->used)
+		return 1;
+	d->used += need;
+	return 0;
+}
+
+static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
+{
+	struct dirbuf d = { req, malloc(size), size, 0, plus };
+
+	if (!d.buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	node_readdir(N(ino), (uint64_t)off, plus, fill, &d);
+	fuse_reply_buf(req, d.buf, d.used);
+	free(d.buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+	(void)fi;
+	readdir_common(req, ino, size, off, 0);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                           struct fuse_file_info *fi)
+{
+	(void)fi;
+	readdir_common(req, ino, size, off, 1);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+	int rc;
+
+	(void)ino;
+	rc = node_statfs(&sv);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	sv.f_namemax = STORE_NAME_MAX;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
+{
+	reply_status(req, node_setxattr(N(ino), name, value, size, flags));
+}
+
+static void reply_xattr(fuse_req_t req, ssize_t rc, const char *buf, size_t size)
+{
+	if (rc < 0)
+		fuse_reply_err(req, (int)-rc);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)rc);
+	else
+		fuse_reply_buf(req, buf, (size_t)rc);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	char *buf = size ? malloc(size) : NULL;
+	ssize_t rc;
+
+	if (size && !buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = node_getxattr(N(ino), name, buf, size);
+	reply_xattr(req, rc, buf, size);
+	free(buf);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char *buf = size ? malloc(size) : NULL;
+	ssize_t rc;
+
+	if (size && !buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = node_listxattr(N(ino), buf, size);
+	reply_xattr(req, rc, buf, size);
+	free(buf);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	reply_status(req, node_removexattr(N(ino), name));
+}
+
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	(void)ino;
+	(void)mask;
+	/* default_permissions: the kernel has checked already. */
+	fuse_reply_err(req, 0);
+}
+
+static const struct fuse_lowlevel_ops recfs_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.symlink = op_symlink,
+	.link = op_link,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.rename = op_rename,
+	.create = op_create,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.statfs = op_statfs,
+	.setxattr = op_setxattr,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.removexattr = op_removexattr,
+	.access = op_access,
+};
+
+struct fuse_session *ops_session_new(struct fuse_args *args)
+{
+	ops_se = fuse_session_new(args, &recfs_ops, sizeof(recfs_ops), NULL);
+	return ops_se;
+}
+
+void ops_gone(void *ctx, const struct node *parent, const struct node *n, const char *name)
+{
+	(void)ctx;
+	/* The kernel may hold the name in its caches: drop it there too. */
+	fuse_lowlevel_notify_delete(ops_se, INO(parent), INO(n), name, strlen(name));
+}

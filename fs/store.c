@@ -1,0 +1,1075 @@
+/*
+ * store: format v1 on the host filesystem. The byte layout is specified in
+ * docs/format.md; the offsets below are that specification's.
+ *
+ * Content: block i of an object lives at STORE_DATA_OFF + i *
+ * STORE_CBLOCK_BYTES as nonce | ciphertext | tag, AAD = object id | le64(i).
+ * Only the last block may be short, so the plaintext size follows from the
+ * file's length. A block region of all zeros is a hole and reads as zeros.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+
+#define SB_MAGIC "RECFS\0SB"
+#define OBJ_MAGIC "RECFS\0OB"
+#define MAGIC_BYTES 8
+#define SB_FLAG_PASSPHRASE 0x1
+#define SB_SUM_OFF (STORE_SB_BYTES - CRYPTO_HASH_BYTES)
+#define HDR_WRAP_OFF 32
+#define SLOT_PLAIN_BYTES (STORE_SLOT_BYTES - CRYPTO_SEAL_OVERHEAD)
+#define MARK_BYTES (8 + CRYPTO_HASH_BYTES)
+#define KCV_LABEL "recfs key check v1"
+#define MARK_LABEL "recfs clock mark v1"
+#define META_AD_LABEL "recfs meta v1"
+
+struct store {
+	int dirfd;  /* the store directory */
+	int objfd;  /* objects/ */
+	int sbfd;   /* recfs.store, flocked */
+	uint8_t *master;
+	char *dir;
+};
+
+struct store_obj {
+	struct store *st;
+	int fd;
+	struct store_id id;
+	uint8_t *key;   /* the object's own key, locked memory */
+	uint64_t size;  /* plaintext size, including the cached block */
+	/* One plaintext block cached for writing: small appends fill it in
+	 * memory and it is sealed once when full or flushed. */
+	uint64_t cache_idx;
+	uint32_t cache_len; /* valid bytes in cache */
+	int cache_valid, cache_dirty;
+	uint8_t cache[STORE_BLOCK_BYTES];
+	uint8_t cbuf[STORE_CBLOCK_BYTES];
+};
+
+/* Little-endian field access: the format is little-endian everywhere. */
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+void store_id_hex(const struct store_id *id, char out[2 * STORE_ID_BYTES + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < STORE_ID_BYTES; i++) {
+		out[2 * i] = hex[id->b[i] >> 4];
+		out[2 * i + 1] = hex[id->b[i] & 15];
+	}
+	out[2 * STORE_ID_BYTES] = '\0';
+}
+
+static int id_from_hex(const char *s, struct store_id *id)
+{
+	for (int i = 0; i < 2 * STORE_ID_BYTES; i++) {
+		int c = s[i], v;
+
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else
+			return -EINVAL;
+		if (i % 2 == 0)
+			id->b[i / 2] = (uint8_t)(v << 4);
+		else
+			id->b[i / 2] |= (uint8_t)v;
+	}
+	return s[2 * STORE_ID_BYTES] == '\0' ? 0 : -EINVAL;
+}
+
+int store_id_is_zero(const struct store_id *id)
+{
+	return all_zero(id->b, STORE_ID_BYTES);
+}
+
+/* Full-length pread/pwrite: short transfers are retried, EOF reads zeros. */
+static int read_at(int fd, void *buf, size_t len, off_t off)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			memset(p, 0, len);
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+static int write_at(int fd, const void *buf, size_t len, off_t off)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* ---- superblock ---- */
+
+static void kcv_compute(uint8_t out[CRYPTO_HASH_BYTES], const uint8_t *master,
+                        const uint8_t *store_id)
+{
+	uint8_t msg[sizeof(KCV_LABEL) + STORE_ID_BYTES];
+
+	memcpy(msg, KCV_LABEL, sizeof(KCV_LABEL));
+	memcpy(msg + sizeof(KCV_LABEL), store_id, STORE_ID_BYTES);
+	crypto_mac(out, master, msg, sizeof(msg));
+}
+
+/* Superblock layout: magic(8) version(4) flags(4) store_id(16) opslimit(8)
+ * memlimit(8) salt(16) kcv(32) reserved(128) checksum(32) = 256 bytes. */
+static int sb_parse(const uint8_t *sb, struct store_kdf *kdf, uint32_t *version)
+{
+	uint8_t sum[CRYPTO_HASH_BYTES];
+
+	if (memcmp(sb, SB_MAGIC, MAGIC_BYTES) != 0)
+		return -EPROTO;
+	*version = get32(sb + 8);
+	if (*version != STORE_FORMAT_VERSION)
+		return -EPROTONOSUPPORT;
+	crypto_checksum(sum, sb, SB_SUM_OFF);
+	if (memcmp(sum, sb + SB_SUM_OFF, CRYPTO_HASH_BYTES) != 0)
+		return -EBADMSG;
+	kdf->passphrase = (get32(sb + 12) & SB_FLAG_PASSPHRASE) != 0;
+	kdf->opslimit = get64(sb + 32);
+	kdf->memlimit = get64(sb + 40);
+	memcpy(kdf->salt, sb + 48, CRYPTO_SALT_BYTES);
+	return 0;
+}
+
+static int sb_read(int dirfd, uint8_t sb[STORE_SB_BYTES], int *fdout)
+{
+	struct stat stb;
+	int fd, rc;
+
+	fd = openat(dirfd, "recfs.store", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	if (fstat(fd, &stb) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (stb.st_size != STORE_SB_BYTES) {
+		rc = stb.st_size < MAGIC_BYTES ? -EPROTO : -EBADMSG;
+		if (stb.st_size >= MAGIC_BYTES && read_at(fd, sb, MAGIC_BYTES, 0) == 0 &&
+		    memcmp(sb, SB_MAGIC, MAGIC_BYTES) != 0)
+			rc = -EPROTO;
+		goto fail;
+	}
+	rc = read_at(fd, sb, STORE_SB_BYTES, 0);
+	if (rc < 0)
+		goto fail;
+	*fdout = fd;
+	return 0;
+fail:
+	close(fd);
+	return rc;
+}
+
+int store_probe(const char *dir, struct store_kdf *kdf, uint32_t *version)
+{
+	uint8_t sb[STORE_SB_BYTES];
+	int dirfd, fd = -1, rc;
+
+	*version = 0;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	rc = sb_read(dirfd, sb, &fd);
+	if (rc == 0)
+		rc = sb_parse(sb, kdf, version);
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
+	return rc;
+}
+
+int store_init(const char *dir, const uint8_t *master, const struct store_kdf *kdf)
+{
+	uint8_t sb[STORE_SB_BYTES] = { 0 };
+	int dirfd = -1, fd = -1, rc;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	if (mkdirat(dirfd, "objects", 0700) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	memcpy(sb, SB_MAGIC, MAGIC_BYTES);
+	put32(sb + 8, STORE_FORMAT_VERSION);
+	put32(sb + 12, kdf->passphrase ? SB_FLAG_PASSPHRASE : 0);
+	crypto_random(sb + 16, STORE_ID_BYTES);
+	put64(sb + 32, kdf->opslimit);
+	put64(sb + 40, kdf->memlimit);
+	memcpy(sb + 48, kdf->salt, CRYPTO_SALT_BYTES);
+	kcv_compute(sb + 64, master, sb + 16);
+	crypto_checksum(sb + SB_SUM_OFF, sb, SB_SUM_OFF);
+
+	fd = openat(dirfd, "recfs.store", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = write_at(fd, sb, sizeof(sb), 0);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (rc == 0 && fsync(dirfd) < 0)
+		rc = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
+	return rc;
+}
+
+struct store *store_open(const char *dir, const uint8_t *master, int *err)
+{
+	uint8_t sb[STORE_SB_BYTES], kcv[CRYPTO_HASH_BYTES];
+	struct store_kdf kdf;
+	struct store *st;
+	uint32_t version;
+	int rc;
+
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	st->dirfd = st->objfd = st->sbfd = -1;
+	st->master = crypto_key_alloc();
+	st->dir = strdup(dir);
+	rc = -ENOMEM;
+	if (!st->master || !st->dir)
+		goto fail;
+	memcpy(st->master, master, CRYPTO_KEY_BYTES);
+
+	st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->dirfd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = sb_read(st->dirfd, sb, &st->sbfd);
+	if (rc == 0)
+		rc = sb_parse(sb, &kdf, &version);
+	if (rc < 0)
+		goto fail;
+	kcv_compute(kcv, master, sb + 16);
+	if (crypto_equal32(kcv, sb + 64) != 0) {
+		rc = -EKEYREJECTED;
+		goto fail;
+	}
+	if (flock(st->sbfd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		goto fail;
+	}
+	st->objfd = openat(st->dirfd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->objfd < 0) {
+		rc = errno == ENOENT ? -EBADMSG : -errno;
+		goto fail;
+	}
+	return st;
+fail:
+	store_close(st);
+	*err = rc;
+	errno = -rc;
+	return NULL;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->objfd >= 0)
+		close(st->objfd);
+	if (st->sbfd >= 0)
+		close(st->sbfd); /* drops the flock */
+	if (st->dirfd >= 0)
+		close(st->dirfd);
+	crypto_key_free(st->master);
+	free(st->dir);
+	free(st);
+}
+
+/* ---- clock mark: le64 ns | MAC(master, label | le64) ---- */
+
+static void mark_mac(uint8_t out[CRYPTO_HASH_BYTES], const uint8_t *master, const uint8_t *le)
+{
+	uint8_t msg[sizeof(MARK_LABEL) + 8];
+
+	memcpy(msg, MARK_LABEL, sizeof(MARK_LABEL));
+	memcpy(msg + sizeof(MARK_LABEL), le, 8);
+	crypto_mac(out, master, msg, sizeof(msg));
+}
+
+int64_t store_mark_read(struct store *st)
+{
+	uint8_t buf[MARK_BYTES], mac[CRYPTO_HASH_BYTES];
+	int64_t ns = 0;
+	int fd;
+
+	fd = openat(st->dirfd, "clock", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (read_at(fd, buf, sizeof(buf), 0) == 0) {
+		mark_mac(mac, st->master, buf);
+		if (crypto_equal32(mac, buf + 8) == 0)
+			ns = (int64_t)get64(buf);
+		else
+			log_warn("clock mark does not authenticate; using system time");
+	}
+	close(fd);
+	return ns;
+}
+
+int store_mark_write(struct store *st, int64_t ns)
+{
+	uint8_t buf[MARK_BYTES];
+	int fd, rc;
+
+	put64(buf, (uint64_t)ns);
+	mark_mac(buf + 8, st->master, buf);
+	fd = openat(st->dirfd, "clock", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = write_at(fd, buf, sizeof(buf), 0);
+	close(fd);
+	return rc;
+}
+
+/* ---- objects ---- */
+
+static void obj_name(const struct store_id *id, char out[2 * STORE_ID_BYTES + 1])
+{
+	store_id_hex(id, out);
+}
+
+/* Header layout: magic(8) version(4) flags(4) id(16) wrapped key(72)
+ * reserved(24). The wrapped key's AAD is the first 32 bytes. */
+static int hdr_unwrap(const uint8_t *hdr, const struct store_id *id,
+                      const uint8_t *master, uint8_t *key)
+{
+	if (memcmp(hdr, OBJ_MAGIC, MAGIC_BYTES) != 0 ||
+	    get32(hdr + 8) != STORE_FORMAT_VERSION ||
+	    memcmp(hdr + 16, id->b, STORE_ID_BYTES) != 0)
+		return -EBADMSG;
+	return crypto_open(key, master, hdr + HDR_WRAP_OFF, CRYPTO_WRAPPED_KEY_BYTES,
+	                   hdr, HDR_WRAP_OFF);
+}
+
+static void meta_ad(uint8_t ad[STORE_ID_BYTES + sizeof(META_AD_LABEL)],
+                    const struct store_id *id)
+{
+	memcpy(ad, id->b, STORE_ID_BYTES);
+	memcpy(ad + STORE_ID_BYTES, META_AD_LABEL, sizeof(META_AD_LABEL));
+}
+
+/* Slot plaintext layout: see docs/format.md, "metadata slot". */
+static void meta_encode(uint8_t *p, const struct store_meta *m)
+{
+	memset(p, 0, SLOT_PLAIN_BYTES);
+	put64(p + 0, m->seq);
+	memcpy(p + 8, m->parent.b, STORE_ID_BYTES);
+	put32(p + 24, m->flags);
+	put32(p + 28, m->mode);
+	put32(p + 32, m->uid);
+	put32(p + 36, m->gid);
+	put64(p + 40, m->rdev);
+	put64(p + 48, (uint64_t)m->atime);
+	put64(p + 56, (uint64_t)m->mtime);
+	put64(p + 64, (uint64_t)m->ctime);
+	put64(p + 72, (uint64_t)m->btime);
+	put64(p + 80, (uint64_t)m->ended);
+	put64(p + 88, (uint64_t)m->deadline);
+	p[96] = m->klass;
+	p[97] = m->state;
+	p[98] = (uint8_t)m->name_len;
+	p[99] = (uint8_t)(m->name_len >> 8);
+	p[100] = (uint8_t)m->xattr_len;
+	p[101] = (uint8_t)(m->xattr_len >> 8);
+	put64(p + 104, m->sealed_size);
+	memcpy(p + 112, m->sha256, CRYPTO_HASH_BYTES);
+	memcpy(p + 144, m->name, m->name_len);
+	if (m->xattr_len)
+		memcpy(p + STORE_META_FIXED_BYTES, m->xattr, m->xattr_len);
+}
+
+static int meta_decode(const uint8_t *p, struct store_meta *m, uint8_t *xattr)
+{
+	m->seq = get64(p + 0);
+	memcpy(m->parent.b, p + 8, STORE_ID_BYTES);
+	m->flags = get32(p + 24);
+	m->mode = get32(p + 28);
+	m->uid = get32(p + 32);
+	m->gid = get32(p + 36);
+	m->rdev = get64(p + 40);
+	m->atime = (int64_t)get64(p + 48);
+	m->mtime = (int64_t)get64(p + 56);
+	m->ctime = (int64_t)get64(p + 64);
+	m->btime = (int64_t)get64(p + 72);
+	m->ended = (int64_t)get64(p + 80);
+	m->deadline = (int64_t)get64(p + 88);
+	m->klass = p[96];
+	m->state = p[97];
+	m->name_len = (uint16_t)(p[98] | p[99] << 8);
+	m->xattr_len = (uint16_t)(p[100] | p[101] << 8);
+	m->sealed_size = get64(p + 104);
+	memcpy(m->sha256, p + 112, CRYPTO_HASH_BYTES);
+	/* Authenticated, but still checked: a bug must not become an overflow. */
+	if (m->name_len > STORE_NAME_MAX || m->xattr_len > STORE_XATTR_BYTES)
+		return -EBADMSG;
+	memcpy(m->name, p + 144, m->name_len);
+	m->name[m->name_len] = '\0';
+	memcpy(xattr, p + STORE_META_FIXED_BYTES, m->xattr_len);
+	m->xattr = xattr;
+	return 0;
+}
+
+/* Pick the newest slot of the two that authenticates. */
+static int slots_decode(const uint8_t *slots, const struct store_id *id,
+                        const uint8_t *key, struct store_meta *m, uint8_t *xattr)
+{
+	uint8_t ad[STORE_ID_BYTES + sizeof(META_AD_LABEL)];
+	uint8_t *plain;
+	uint64_t best_seq = 0;
+	int best = -1, rc = -EBADMSG;
+
+	plain = malloc(2 * SLOT_PLAIN_BYTES);
+	if (!plain)
+		return -ENOMEM;
+	meta_ad(ad, id);
+	for (int i = 0; i < 2; i++) {
+		uint8_t *pi = plain + i * SLOT_PLAIN_BYTES;
+
+		if (crypto_open(pi, key, slots + i * STORE_SLOT_BYTES, STORE_SLOT_BYTES,
+		                ad, sizeof(ad)) != 0)
+			continue;
+		if (best < 0 || get64(pi) > best_seq) {
+			best = i;
+			best_seq = get64(pi);
+		}
+	}
+	if (best >= 0)
+		rc = meta_decode(plain + best * SLOT_PLAIN_BYTES, m, xattr);
+	crypto_wipe(plain, 2 * SLOT_PLAIN_BYTES);
+	free(plain);
+	return rc;
+}
+
+static int slot_write(int fd, const struct store_id *id, const uint8_t *key,
+                      const struct store_meta *m)
+{
+	uint8_t ad[STORE_ID_BYTES + sizeof(META_AD_LABEL)];
+	uint8_t plain[SLOT_PLAIN_BYTES], sealed[STORE_SLOT_BYTES];
+	off_t off = STORE_HDR_BYTES + (m->seq % 2 ? 0 : STORE_SLOT_BYTES);
+
+	meta_ad(ad, id);
+	meta_encode(plain, m);
+	crypto_seal(sealed, key, plain, sizeof(plain), ad, sizeof(ad));
+	crypto_wipe(plain, sizeof(plain));
+	return write_at(fd, sealed, sizeof(sealed), off);
+}
+
+static uint64_t size_from_length(off_t len)
+{
+	uint64_t n, full, rem;
+
+	if (len <= STORE_DATA_OFF)
+		return 0;
+	n = (uint64_t)len - STORE_DATA_OFF;
+	full = n / STORE_CBLOCK_BYTES;
+	rem = n % STORE_CBLOCK_BYTES;
+	/* A tail of CRYPTO_SEAL_OVERHEAD bytes or less is a torn write. */
+	return full * STORE_BLOCK_BYTES + (rem > CRYPTO_SEAL_OVERHEAD ? rem - CRYPTO_SEAL_OVERHEAD : 0);
+}
+
+static struct store_obj *obj_alloc(struct store *st, const struct store_id *id)
+{
+	struct store_obj *obj = calloc(1, sizeof(*obj));
+
+	if (!obj)
+		return NULL;
+	obj->key = crypto_key_alloc();
+	if (!obj->key) {
+		free(obj);
+		return NULL;
+	}
+	obj->st = st;
+	obj->fd = -1;
+	obj->id = *id;
+	return obj;
+}
+
+static void obj_free(struct store_obj *obj)
+{
+	if (obj->fd >= 0)
+		close(obj->fd);
+	crypto_wipe(obj->cache, sizeof(obj->cache));
+	crypto_key_free(obj->key);
+	free(obj);
+}
+
+int store_obj_create(struct store *st, struct store_meta *meta, struct store_obj **out)
+{
+	uint8_t hdr[STORE_HDR_BYTES] = { 0 };
+	char name[2 * STORE_ID_BYTES + 1];
+	struct store_obj *obj;
+	struct store_id id;
+	int rc;
+
+	crypto_random(id.b, sizeof(id.b));
+	obj = obj_alloc(st, &id);
+	if (!obj)
+		return -ENOMEM;
+	crypto_random(obj->key, CRYPTO_KEY_BYTES);
+	memcpy(hdr, OBJ_MAGIC, MAGIC_BYTES);
+	put32(hdr + 8, STORE_FORMAT_VERSION);
+	memcpy(hdr + 16, id.b, STORE_ID_BYTES);
+	crypto_seal(hdr + HDR_WRAP_OFF, st->master, obj->key, CRYPTO_KEY_BYTES, hdr, HDR_WRAP_OFF);
+
+	obj_name(&id, name);
+	obj->fd = openat(st->objfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (obj->fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = write_at(obj->fd, hdr, sizeof(hdr), 0);
+	if (rc < 0)
+		goto fail_unlink;
+	meta->seq = 1;
+	rc = slot_write(obj->fd, &id, obj->key, meta);
+	if (rc < 0)
+		goto fail_unlink;
+	*out = obj;
+	return 0;
+fail_unlink:
+	unlinkat(st->objfd, name, 0);
+fail:
+	obj_free(obj);
+	return rc;
+}
+
+static int obj_open_fd(struct store *st, const struct store_id *id, int *fd)
+{
+	char name[2 * STORE_ID_BYTES + 1];
+
+	obj_name(id, name);
+	*fd = openat(st->objfd, name, O_RDWR | O_CLOEXEC);
+	return *fd < 0 ? -errno : 0;
+}
+
+int store_obj_open(struct store *st, const struct store_id *id, struct store_obj **out)
+{
+	uint8_t hdr[STORE_HDR_BYTES];
+	struct store_obj *obj;
+	struct stat stb;
+	int rc;
+
+	obj = obj_alloc(st, id);
+	if (!obj)
+		return -ENOMEM;
+	rc = obj_open_fd(st, id, &obj->fd);
+	if (rc < 0)
+		goto fail;
+	rc = read_at(obj->fd, hdr, sizeof(hdr), 0);
+	if (rc < 0)
+		goto fail;
+	rc = hdr_unwrap(hdr, id, st->master, obj->key);
+	if (rc < 0)
+		goto fail;
+	if (fstat(obj->fd, &stb) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	obj->size = size_from_length(stb.st_size);
+	*out = obj;
+	return 0;
+fail:
+	obj_free(obj);
+	return rc;
+}
+
+int store_obj_close(struct store_obj *obj)
+{
+	int rc;
+
+	if (!obj)
+		return 0;
+	rc = store_obj_flush(obj);
+	obj_free(obj);
+	return rc;
+}
+
+const struct store_id *store_obj_id(const struct store_obj *obj)
+{
+	return &obj->id;
+}
+
+int store_meta_write(struct store_obj *obj, struct store_meta *meta)
+{
+	int rc;
+
+	meta->seq++;
+	rc = slot_write(obj->fd, &obj->id, obj->key, meta);
+	if (rc < 0)
+		meta->seq--;
+	return rc;
+}
+
+int store_meta_write_id(struct store *st, const struct store_id *id, struct store_meta *meta)
+{
+	struct store_obj *obj;
+	int rc;
+
+	rc = store_obj_open(st, id, &obj);
+	if (rc < 0)
+		return rc;
+	rc = store_meta_write(obj, meta);
+	store_obj_close(obj);
+	return rc;
+}
+
+int store_meta_read(struct store_obj *obj, struct store_meta *meta, uint8_t *xattr)
+{
+	uint8_t *slots;
+	int rc;
+
+	slots = malloc(2 * STORE_SLOT_BYTES);
+	if (!slots)
+		return -ENOMEM;
+	rc = read_at(obj->fd, slots, 2 * STORE_SLOT_BYTES, STORE_HDR_BYTES);
+	if (rc == 0)
+		rc = slots_decode(slots, &obj->id, obj->key, meta, xattr);
+	free(slots);
+	return rc;
+}
+
+/* ---- scan ---- */
+
+static int scan_one(struct store *st, const char *name, uint8_t *buf, uint8_t *key,
+                    uint8_t *xattr, store_scan_fn fn, void *ctx, unsigned *damaged)
+{
+	struct store_meta meta;
+	struct store_id id;
+	struct stat stb;
+	int fd, rc;
+
+	if (id_from_hex(name, &id) < 0)
+		return 0; /* not ours: leave it alone */
+	fd = openat(st->objfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto damaged;
+	if (fstat(fd, &stb) < 0 || read_at(fd, buf, STORE_DATA_OFF, 0) < 0) {
+		close(fd);
+		goto damaged;
+	}
+	close(fd);
+	if (all_zero(buf, STORE_DATA_OFF)) {
+		/* Shredded but not yet unlinked when the daemon stopped. */
+		return store_reap_shredded(st, &id, 1);
+	}
+	if (hdr_unwrap(buf, &id, st->master, key) < 0 ||
+	    slots_decode(buf + STORE_HDR_BYTES, &id, key, &meta, xattr) < 0)
+		goto damaged;
+	rc = fn(ctx, &id, &meta, size_from_length(stb.st_size),
+	        (int64_t)stb.st_mtim.tv_sec * 1000000000LL + stb.st_mtim.tv_nsec);
+	crypto_wipe(key, CRYPTO_KEY_BYTES);
+	return rc;
+damaged:
+	log_error("object %s is damaged (header or metadata does not authenticate); left out", name);
+	(*damaged)++;
+	return 0;
+}
+
+int store_scan(struct store *st, store_scan_fn fn, void *ctx, unsigned *damaged)
+{
+	uint8_t *buf = NULL, *key = NULL, *xattr = NULL;
+	struct dirent *de;
+	DIR *d = NULL;
+	int fd, rc = -ENOMEM;
+
+	*damaged = 0;
+	buf = malloc(STORE_DATA_OFF);
+	xattr = malloc(STORE_XATTR_BYTES);
+	key = crypto_key_alloc();
+	if (!buf || !xattr || !key)
+		goto out;
+	fd = openat(st->objfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	rc = 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		rc = scan_one(st, de->d_name, buf, key, xattr, fn, ctx, damaged);
+	}
+out:
+	if (d)
+		closedir(d);
+	free(buf);
+	free(xattr);
+	crypto_key_free(key);
+	return rc;
+}
+
+/* ---- content ---- */
+
+static off_t block_off(uint64_t idx)
+{
+	return (off_t)(STORE_DATA_OFF + idx * (uint64_t)STORE_CBLOCK_BYTES);
+}
+
+static void block_ad(uint8_t ad[STORE_ID_BYTES + 8], const struct store_id *id, uint64_t idx)
+{
+	memcpy(ad, id->b, STORE_ID_BYTES);
+	put64(ad + STORE_ID_BYTES, idx);
+}
+
+/* Largest plaintext size whose last block offset fits in off_t. */
+static uint64_t size_limit(void)
+{
+	return ((uint64_t)INT64_MAX - STORE_DATA_OFF) / STORE_CBLOCK_BYTES * STORE_BLOCK_BYTES;
+}
+
+/* Read block idx's plaintext (len bytes as stored) from disk. */
+static int block_read(struct store_obj *obj, uint64_t idx, uint8_t *plain, uint32_t len)
+{
+	uint8_t ad[STORE_ID_BYTES + 8];
+	char hex[2 * STORE_ID_BYTES + 1];
+	size_t clen = len + CRYPTO_SEAL_OVERHEAD;
+	int rc;
+
+	rc = read_at(obj->fd, obj->cbuf, clen, block_off(idx));
+	if (rc < 0)
+		return rc;
+	if (all_zero(obj->cbuf, clen)) {
+		memset(plain, 0, len);
+		return 0;
+	}
+	block_ad(ad, &obj->id, idx);
+	if (crypto_open(plain, obj->key, obj->cbuf, clen, ad, sizeof(ad)) < 0) {
+		store_id_hex(&obj->id, hex);
+		log_error("object %s: block %llu does not authenticate", hex,
+		          (unsigned long long)idx);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int block_write(struct store_obj *obj, uint64_t idx, const uint8_t *plain, uint32_t len)
+{
+	uint8_t ad[STORE_ID_BYTES + 8];
+
+	block_ad(ad, &obj->id, idx);
+	crypto_seal(obj->cbuf, obj->key, plain, len, ad, sizeof(ad));
+	return write_at(obj->fd, obj->cbuf, len + CRYPTO_SEAL_OVERHEAD, block_off(idx));
+}
+
+/* Bytes of block idx that lie below size. */
+static uint32_t block_len(uint64_t size, uint64_t idx)
+{
+	uint64_t start = idx * STORE_BLOCK_BYTES;
+
+	if (size <= start)
+		return 0;
+	return size - start >= STORE_BLOCK_BYTES ? STORE_BLOCK_BYTES : (uint32_t)(size - start);
+}
+
+int store_obj_flush(struct store_obj *obj)
+{
+	int rc;
+
+	if (!obj->cache_valid || !obj->cache_dirty)
+		return 0;
+	rc = block_write(obj, obj->cache_idx, obj->cache, obj->cache_len);
+	if (rc == 0)
+		obj->cache_dirty = 0;
+	return rc;
+}
+
+/* Make block idx the cached one. Its content is read unless the caller
+ * overwrites it whole (full). */
+static int cache_load(struct store_obj *obj, uint64_t idx, int full)
+{
+	uint32_t len;
+	int rc;
+
+	if (obj->cache_valid && obj->cache_idx == idx)
+		return 0;
+	rc = store_obj_flush(obj);
+	if (rc < 0)
+		return rc;
+	obj->cache_valid = 0;
+	len = block_len(obj->size, idx);
+	if (!full && len > 0) {
+		rc = block_read(obj, idx, obj->cache, len);
+		if (rc < 0)
+			return rc;
+	}
+	memset(obj->cache + len, 0, STORE_BLOCK_BYTES - len);
+	obj->cache_idx = idx;
+	obj->cache_len = len;
+	obj->cache_valid = 1;
+	obj->cache_dirty = 0;
+	return 0;
+}
+
+uint64_t store_obj_size(const struct store_obj *obj)
+{
+	return obj->size;
+}
+
+ssize_t store_obj_pread(struct store_obj *obj, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *out = buf;
+	size_t done = 0;
+	int rc;
+
+	if (off >= obj->size)
+		return 0;
+	if (len > obj->size - off)
+		len = obj->size - off;
+	while (done < len) {
+		uint64_t idx = (off + done) / STORE_BLOCK_BYTES;
+		uint32_t in = (off + done) % STORE_BLOCK_BYTES;
+		uint32_t blen = block_len(obj->size, idx);
+		size_t n = blen - in < len - done ? blen - in : len - done;
+
+		if (obj->cache_valid && obj->cache_idx == idx) {
+			memcpy(out + done, obj->cache + in, n);
+		} else if (in == 0 && n == blen) {
+			rc = block_read(obj, idx, out + done, blen);
+			if (rc < 0)
+				return done ? (ssize_t)done : rc;
+		} else {
+			uint8_t tmp[STORE_BLOCK_BYTES];
+
+			rc = block_read(obj, idx, tmp, blen);
+			if (rc < 0)
+				return done ? (ssize_t)done : rc;
+			memcpy(out + done, tmp + in, n);
+			crypto_wipe(tmp, sizeof(tmp));
+		}
+		done += n;
+	}
+	return (ssize_t)done;
+}
+
+/* Grow the file to size with zeros: the old last block is completed, the
+ * new last block is written (it carries the size), the gap stays a hole. */
+static int grow(struct store_obj *obj, uint64_t size)
+{
+	uint64_t last = (size - 1) / STORE_BLOCK_BYTES;
+	uint64_t oldlast;
+	int rc;
+
+	if (obj->size % STORE_BLOCK_BYTES) {
+		oldlast = obj->size / STORE_BLOCK_BYTES;
+		rc = cache_load(obj, oldlast, 0);
+		if (rc < 0)
+			return rc;
+		obj->cache_len = block_len(size, oldlast);
+		obj->cache_dirty = 1;
+		if (oldlast == last) {
+			obj->size = size;
+			return 0;
+		}
+	}
+	rc = cache_load(obj, last, 1);
+	if (rc < 0)
+		return rc;
+	obj->cache_len = block_len(size, last);
+	obj->cache_dirty = 1;
+	obj->size = size;
+	return 0;
+}
+
+ssize_t store_obj_pwrite(struct store_obj *obj, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *in = buf;
+	size_t done = 0;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	if (off > size_limit() || len > size_limit() - off)
+		return -EFBIG;
+	if (off > obj->size) {
+		rc = grow(obj, off);
+		if (rc < 0)
+			return rc;
+	}
+	while (done < len) {
+		uint64_t pos = off + done;
+		uint64_t idx = pos / STORE_BLOCK_BYTES;
+		uint32_t at = pos % STORE_BLOCK_BYTES;
+		size_t n = STORE_BLOCK_BYTES - at < len - done ? STORE_BLOCK_BYTES - at : len - done;
+		int full = at == 0 && (n == STORE_BLOCK_BYTES || pos + n >= obj->size);
+
+		rc = cache_load(obj, idx, full);
+		if (rc < 0)
+			return done ? (ssize_t)done : rc;
+		memcpy(obj->cache + at, in + done, n);
+		if (at + n > obj->cache_len)
+			obj->cache_len = at + (uint32_t)n;
+		obj->cache_dirty = 1;
+		if (pos + n > obj->size)
+			obj->size = pos + n;
+		done += n;
+	}
+	return (ssize_t)done;
+}
+
+int store_obj_truncate(struct store_obj *obj, uint64_t size)
+{
+	uint64_t keep_blocks;
+	uint32_t rem;
+	int rc;
+
+	if (size > size_limit())
+		return -EFBIG;
+	if (size == obj->size)
+		return 0;
+	if (size > obj->size)
+		return grow(obj, size);
+
+	rem = size % STORE_BLOCK_BYTES;
+	keep_blocks = size / STORE_BLOCK_BYTES;
+	if (rem) {
+		rc = cache_load(obj, keep_blocks, 0);
+		if (rc < 0)
+			return rc;
+		memset(obj->cache + rem, 0, STORE_BLOCK_BYTES - rem);
+		obj->cache_len = rem;
+		obj->cache_dirty = 1;
+	} else if (obj->cache_valid && obj->cache_idx >= keep_blocks) {
+		obj->cache_valid = obj->cache_dirty = 0;
+	}
+	if (ftruncate(obj->fd, block_off(keep_blocks)) < 0)
+		return -errno;
+	obj->size = size;
+	/* The shortened last block must reach the file to carry the size. */
+	return store_obj_flush(obj);
+}
+
+int store_obj_sync(struct store_obj *obj, int datasync)
+{
+	int rc = store_obj_flush(obj);
+
+	if (rc < 0)
+		return rc;
+	if ((datasync ? fdatasync(obj->fd) : fsync(obj->fd)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* ---- destruction ---- */
+
+int store_shred(struct store *st, const struct store_id *id)
+{
+	static const uint8_t zeros[STORE_DATA_OFF];
+	int fd, rc;
+
+	rc = obj_open_fd(st, id, &fd);
+	if (rc < 0)
+		return rc;
+	rc = write_at(fd, zeros, sizeof(zeros), 0);
+	close(fd);
+	return rc;
+}
+
+int store_reap_shredded(struct store *st, const struct store_id *ids, size_t n)
+{
+	char name[2 * STORE_ID_BYTES + 1];
+	int rc = 0;
+
+	/* The zeros must be on disk before the unlink lets the host
+	 * filesystem drop them unwritten. */
+	if (n > 0 && syncfs(st->objfd) < 0)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		obj_name(&ids[i], name);
+		if (unlinkat(st->objfd, name, 0) < 0 && errno != ENOENT && rc == 0)
+			rc = -errno;
+	}
+	return rc;
+}
+
+int store_statfs(struct store *st, struct statvfs *sv)
+{
+	return fstatvfs(st->dirfd, sv) < 0 ? -errno : 0;
+}
