@@ -477,6 +477,11 @@ out:
 	return count;
 }
 
+static int writable(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
 static void init_meta(struct store_meta *m, struct node *dir, const char *name, mode_t mode,
                       dev_t rdev, const struct node_ctx *c, int64_t now)
 {
@@ -496,17 +501,17 @@ static void init_meta(struct store_meta *m, struct node *dir, const char *name, 
 	if (S_ISDIR(mode) && node_cfg->dir_mode >= 0)
 		m->mode = S_IFDIR | (uint32_t)node_cfg->dir_mode | (m->mode & S_ISGID);
 	m->atime = m->mtime = m->ctime = m->btime = now;
-	/* Files count from their last close; the rest from now. */
-	m->ended = S_ISREG(mode) ? 0 : now;
-	m->state = S_ISREG(mode) ? STATE_RECORDING : STATE_CLOSED;
+	m->ended = now;
+	m->state = STATE_CLOSED;
 	m->name_len = (uint16_t)strlen(name);
 	memcpy(m->name, name, m->name_len + 1);
 	m->parent = dir->id;
-	m->klass = (uint8_t)(dir == ret_keep_dir() ? CLASS_KEEP : ret_class_of(dir));
+	m->klass = (uint8_t)ret_class_of(dir);
 }
 
 int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
-              const char *target, const struct node_ctx *c, struct node **out)
+              const char *target, const struct node_ctx *c, int open_flags,
+              struct node **out)
 {
 	int64_t now = clock_now();
 	struct store_meta m;
@@ -528,8 +533,12 @@ int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
 	if (tree_lookup(dir, name))
 		goto out;
 	init_meta(&m, dir, name, mode, rdev, c, now);
-	if (!S_ISREG(mode))
-		m.state = STATE_CLOSED;
+	/* Created open for writing: recording from the start, so the first
+	 * metadata write already says so. */
+	if (open_flags >= 0 && writable(open_flags)) {
+		m.state = STATE_RECORDING;
+		m.ended = 0;
+	}
 	rc = store_obj_create(node_store, &m, &obj);
 	if (rc < 0)
 		goto out;
@@ -552,13 +561,20 @@ int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
 		goto out_destroy;
 	}
 	n->nlookup = 1;
+	if (open_flags >= 0) {
+		/* The new object stays open as the handle's. */
+		n->obj = obj;
+		obj = NULL;
+		n->nopen = 1;
+		n->nwriters = writable(open_flags);
+	}
 	dir->m.mtime = dir->m.ctime = now;
 	ret_update(dir, now);
 	mark_dirty(dir);
 	ret_update(n, now);
 	*out = n;
-	store_obj_close(obj);
 	pthread_mutex_unlock(&tree_lock);
+	store_obj_close(obj);
 	return 0;
 out_destroy:
 	{
@@ -754,11 +770,6 @@ out:
 }
 
 /* ---- handles and content ---- */
-
-static int writable(int flags)
-{
-	return (flags & O_ACCMODE) != O_RDONLY;
-}
 
 /* Take a handle on n: its store object is open while any handle is. */
 static int handle_get(struct node *n)

@@ -62,9 +62,12 @@ typedef int (*node_fill_fn)(void *ctx, struct node *n, const char *name,
 int node_readdir(struct node *dir, uint64_t off, int plus, node_fill_fn fill, void *ctx);
 
 /* Create name in dir: a file, folder, FIFO, socket, device node, or a
- * symlink when target is not NULL. *out has one lookup reference. */
+ * symlink when target is not NULL. *out has one lookup reference. With
+ * open_flags >= 0 (a regular file) it also holds one open handle, as
+ * node_open(open_flags) would give; -1 for none. */
 int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
-              const char *target, const struct node_ctx *c, struct node **out);
+              const char *target, const struct node_ctx *c, int open_flags,
+              struct node **out);
 int node_remove(struct node *dir, const char *name, int isdir);
 /* flags: RENAME_NOREPLACE, RENAME_EXCHANGE. */
 int node_rename(struct node *dir, const char *name, struct node *newdir,

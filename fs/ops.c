@@ -154,7 +154,7 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 	int rc;
 
 	caller(req, &c);
-	rc = node_make(N(parent), name, mode, rdev, target, &c, &n);
+	rc = node_make(N(parent), name, mode, rdev, target, &c, -1, &n);
 	reply_entry(req, n, rc);
 }
 
@@ -179,7 +179,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	(void)ino;
 	(void)newparent;
 	(void)newname;
-	/* One recording, one name, one retention class: see docs/design.md. */
+	/* One recording, one name, one retention class (docs/retention.md). */
 	fuse_reply_err(req, EPERM);
 }
 
@@ -218,12 +218,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	int rc;
 
 	caller(req, &c);
-	rc = node_make(N(parent), name, S_IFREG | (mode & 07777), 0, NULL, &c, &n);
-	if (rc == 0) {
-		rc = node_open(n, fi->flags);
-		if (rc < 0)
-			node_forget(n, 1);
-	}
+	rc = node_make(N(parent), name, S_IFREG | (mode & 07777), 0, NULL, &c, fi->flags, &n);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;

@@ -47,7 +47,7 @@ int ret_is_fixed(const struct node *n)
 
 int ret_class_of(const struct node *n)
 {
-	return keep_node && n != keep_node && tree_is_below(n, keep_node) ? CLASS_KEEP : CLASS_SHORT;
+	return keep_node && tree_is_below(n, keep_node) ? CLASS_KEEP : CLASS_SHORT;
 }
 
 int64_t ret_deadline(const struct node *n)
