@@ -187,7 +187,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "recfs: %s\n", err);
 		goto out_args;
 	}
-	if (unlock_store(&cfg, &st, err, sizeof(err)) < 0) {
+	if (unlock_store(&cfg, 0, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "recfs: %s\n", err);
 		goto out_args;
 	}

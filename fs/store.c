@@ -293,7 +293,7 @@ out:
 	return rc;
 }
 
-struct store *store_open(const char *dir, const uint8_t *master, int *err)
+struct store *store_open(const char *dir, const uint8_t *master, int flags, int *err)
 {
 	uint8_t sb[STORE_SB_BYTES], kcv[CRYPTO_HASH_BYTES];
 	struct store_kdf kdf;
@@ -329,7 +329,7 @@ struct store *store_open(const char *dir, const uint8_t *master, int *err)
 		rc = -EKEYREJECTED;
 		goto fail;
 	}
-	if (flock(st->sbfd, LOCK_EX | LOCK_NB) < 0) {
+	if (!(flags & STORE_READONLY) && flock(st->sbfd, LOCK_EX | LOCK_NB) < 0) {
 		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto fail;
 	}
@@ -1072,4 +1072,14 @@ int store_reap_shredded(struct store *st, const struct store_id *ids, size_t n)
 int store_statfs(struct store *st, struct statvfs *sv)
 {
 	return fstatvfs(st->dirfd, sv) < 0 ? -errno : 0;
+}
+
+void store_subkey(struct store *st, uint8_t out[CRYPTO_KEY_BYTES], uint64_t id, const char ctx[8])
+{
+	crypto_derive(out, st->master, id, ctx);
+}
+
+const char *store_dir(const struct store *st)
+{
+	return st->dir;
 }

@@ -78,10 +78,18 @@ int store_init(const char *dir, const uint8_t *master, const struct store_kdf *k
  * (damaged superblock), other -errno. */
 int store_probe(const char *dir, struct store_kdf *kdf, uint32_t *version);
 
-/* Open the store: probe, check the key (-EKEYREJECTED when wrong) and take
- * an exclusive flock on the superblock (-EBUSY when another process holds
- * it). master is copied into locked memory. NULL + errno on error. */
-struct store *store_open(const char *dir, const uint8_t *master, int *err);
+/* Open the store: probe, check the key (-EKEYREJECTED when wrong) and,
+ * unless flags has STORE_READONLY, take an exclusive flock on the
+ * superblock (-EBUSY when another process holds it). A read-only opener
+ * (recctl reading a mounted store) must not write. master is copied into
+ * locked memory. NULL, *err and errno set on error. */
+#define STORE_READONLY 0x1
+struct store *store_open(const char *dir, const uint8_t *master, int flags, int *err);
+
+/* A 32-byte key for another purpose (the audit trail), derived from the
+ * master key with crypto_derive(id, ctx). */
+void store_subkey(struct store *st, uint8_t out[CRYPTO_KEY_BYTES], uint64_t id, const char ctx[8]);
+const char *store_dir(const struct store *st);
 void store_close(struct store *st);
 
 /* Clock high-water mark: read (0 when none yet or unauthentic) / write. */

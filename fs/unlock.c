@@ -124,7 +124,8 @@ static void probe_error(int rc, const char *path, uint32_t version, char *err, s
 	}
 }
 
-int unlock_store(const struct recfs_config *cfg, struct store **out, char *err, size_t errlen)
+int unlock_store(const struct recfs_config *cfg, int flags, struct store **out, char *err,
+                 size_t errlen)
 {
 	struct store_kdf kdf;
 	uint32_t version;
@@ -141,7 +142,7 @@ int unlock_store(const struct recfs_config *cfg, struct store **out, char *err, 
 		return -ENOMEM;
 	rc = load_key(cfg, &kdf, key, err, errlen);
 	if (rc == 0) {
-		*out = store_open(cfg->path, key, &rc);
+		*out = store_open(cfg->path, key, flags, &rc);
 		if (rc == -EKEYREJECTED)
 			snprintf(err, errlen, "wrong key for store %s", cfg->path);
 		else if (rc == -EBUSY)

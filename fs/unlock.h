@@ -12,9 +12,11 @@
 #include "config.h"
 #include "store.h"
 
-/* Open the store cfg names. 0 and *out, or -errno with a one-line message
- * in err (no "recfs:" prefix). The key is wiped before returning. */
-int unlock_store(const struct recfs_config *cfg, struct store **out, char *err, size_t errlen);
+/* Open the store cfg names (flags: STORE_READONLY or 0, see store_open).
+ * 0 and *out, or -errno with a one-line message in err (no "recfs:"
+ * prefix). The key is wiped before returning. */
+int unlock_store(const struct recfs_config *cfg, int flags, struct store **out, char *err,
+                 size_t errlen);
 
 /* recctl init: create the key file when it does not exist (32 random
  * bytes, mode 0600) or use the passphrase file, then create the store.

@@ -350,7 +350,7 @@ static void test_missing(void)
 
 	snprintf(path, sizeof(path), "%s/nowhere", tmpdir);
 	CHECK(store_probe(path, &kdf, &version) == -ENOENT, "probe of a missing dir -> ENOENT");
-	CHECK(store_open(path, master, &err) == NULL && err == -ENOENT,
+	CHECK(store_open(path, master, 0, &err) == NULL && err == -ENOENT,
 	      "open of a missing dir -> NULL, ENOENT");
 	CHECK(store_probe(tmpdir, &kdf, &version) == -ENOENT,
 	      "probe of a dir without a store -> ENOENT");
@@ -384,15 +384,15 @@ static void test_open_close(void)
 	struct store *st, *st2;
 	int err = 0;
 
-	st = store_open(sdir, master, &err);
+	st = store_open(sdir, master, 0, &err);
 	CHECK(st != NULL, "store_open with the right key");
 	err = 0;
-	st2 = store_open(sdir, master, &err);
+	st2 = store_open(sdir, master, 0, &err);
 	CHECK(st2 == NULL && err == -EBUSY, "second open while the first holds it -> EBUSY");
 	store_close(st2);
 	store_close(st);
 	err = 0;
-	st = store_open(sdir, master, &err);
+	st = store_open(sdir, master, 0, &err);
 	CHECK(st != NULL, "open again after close (the flock was released)");
 	store_close(st);
 }
@@ -411,7 +411,7 @@ static void sb_case(const uint8_t *orig, size_t at, uint8_t val, int want, const
 	sb[at] = val;
 	file_put(sbpath, sb, sizeof(sb), 0);
 	CHECK(store_probe(sdir, &kdf, &version) == want, what);
-	st = store_open(sdir, master, &err);
+	st = store_open(sdir, master, 0, &err);
 	CHECK(st == NULL && err == want, "store_open refuses the same damage");
 	store_close(st);
 	file_put(sbpath, orig, STORE_SB_BYTES, 0);
@@ -1147,7 +1147,7 @@ static void test_wrong_key(void)
 	struct store_obj *obj;
 	int err = 0;
 
-	st = store_open(sdir, master, &err);
+	st = store_open(sdir, master, 0, &err);
 	if (!st)
 		die("store_open");
 	obj = obj_new(st, "kept");
@@ -1157,18 +1157,18 @@ static void test_wrong_key(void)
 	snapshot(before);
 
 	err = 0;
-	bad = store_open(sdir, wrong, &err);
+	bad = store_open(sdir, wrong, 0, &err);
 	CHECK(bad == NULL && err == -EKEYREJECTED, "wrong key while open -> EKEYREJECTED");
 	store_close(bad);
 	store_close(st);
 	err = 0;
-	bad = store_open(sdir, wrong, &err);
+	bad = store_open(sdir, wrong, 0, &err);
 	CHECK(bad == NULL && err == -EKEYREJECTED, "wrong key while closed -> EKEYREJECTED");
 	store_close(bad);
 	snapshot(after);
 	CHECK(memcmp(before, after, sizeof(before)) == 0,
 	      "after the wrong key, every store file is byte-identical");
-	st = store_open(sdir, master, &err);
+	st = store_open(sdir, master, 0, &err);
 	CHECK(st != NULL && store_mark_read(st) == 1800000000000000000LL,
 	      "the right key still opens it, mark intact");
 	store_close(st);
@@ -1197,7 +1197,7 @@ int main(void)
 	test_open_close();
 	test_superblock();
 
-	st = store_open(sdir, master, &err);
+	st = store_open(sdir, master, 0, &err);
 	if (!st) {
 		CHECK(0, "store_open for the object tests");
 		goto out;

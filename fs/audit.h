@@ -1,0 +1,94 @@
+/*
+ * audit: the access trail. Who created, kept, listened to, copied and
+ * erased which recording, and when each recording was destroyed.
+ * Records are encrypted and MAC-chained in segment files under the store's
+ * audit/ folder (format in docs/audit.md); whole segments older than
+ * audit_keep are destroyed, so the trail expires too.
+ *
+ * audit_log never waits for the disk: records are queued and a writer
+ * thread commits them in groups (at least once a second), so a crash loses
+ * at most the last second of records and never damages earlier ones.
+ */
+#ifndef RECFS_AUDIT_H
+#define RECFS_AUDIT_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "crypto.h"
+#include "store.h"
+
+enum audit_event {
+	AUDIT_CREATE = 1,   /* path, uid/gid/pid/comm */
+	AUDIT_OPEN_READ,    /* an open for reading; bytes at AUDIT_CLOSE_READ */
+	AUDIT_CLOSE_READ,   /* bytes = bytes read through that handle */
+	AUDIT_OPEN_WRITE,
+	AUDIT_CLOSE_WRITE,  /* size, duration_ms when audio */
+	AUDIT_KEEP,         /* moved into keep/: path -> path2 */
+	AUDIT_UNKEEP,       /* moved out of keep/: path -> path2 */
+	AUDIT_RENAME,       /* path -> path2 within a class */
+	AUDIT_CHMOD,        /* mode */
+	AUDIT_CHOWN,        /* uid2/gid2 are the new owner */
+	AUDIT_SEAL,         /* sha256, size */
+	AUDIT_UNLINK,       /* erasure by a user */
+	AUDIT_EXPIRE,       /* klass, deadline, time = destruction, lateness_ms */
+	AUDIT_DAMAGED,      /* a damaged object or block detected */
+	AUDIT_MOUNT,
+	AUDIT_UNMOUNT,
+	AUDIT_CATCHUP,      /* count = destroyed at mount */
+	AUDIT_REKEY,
+	AUDIT_EVENT_MAX
+};
+
+struct audit_rec {
+	int64_t time;        /* internal clock, ns; set by audit_log when 0 */
+	uint32_t event;      /* enum audit_event */
+	uint32_t uid, gid;
+	int32_t pid;
+	char comm[16];       /* /proc/PID/comm at open/create */
+	struct store_id id;  /* the object, zero when none */
+	char path[PATH_MAX]; /* the path at that moment, "" when none */
+	char path2[PATH_MAX];/* rename/keep/unkeep target */
+	uint64_t size;
+	uint64_t bytes;      /* bytes read (CLOSE_READ) */
+	uint64_t count;      /* CATCHUP */
+	uint32_t mode;       /* CHMOD */
+	uint32_t uid2, gid2; /* CHOWN */
+	uint8_t klass;       /* EXPIRE */
+	int64_t deadline;    /* EXPIRE, ns */
+	int64_t lateness_ms; /* EXPIRE */
+	int64_t duration_ms; /* CLOSE_WRITE of audio, -1 when unknown */
+	uint8_t sha256[CRYPTO_HASH_BYTES]; /* SEAL */
+};
+
+struct audit_config {
+	int enabled;          /* [audit] enabled = on|off */
+	int64_t keep_ns;      /* [audit] keep = 180d */
+	int log_tools;        /* [audit] log_tools = on: recctl's reads are logged */
+};
+
+/* The audit key: store_subkey(st, key, AUDIT_SUBKEY_ID, AUDIT_SUBKEY_CTX). */
+#define AUDIT_SUBKEY_ID 1
+#define AUDIT_SUBKEY_CTX "recfsaud"
+
+/* Open (creating audit/ when needed) the trail of the store in store_dir
+ * with the audit key, and start the writer thread. With enabled off it
+ * does nothing and audit_log is a no-op. 0 or -errno. */
+int audit_open(const char *store_dir, const uint8_t *key, const struct audit_config *cfg);
+/* Queue one record. Thread-safe, never blocks on I/O. */
+void audit_log(const struct audit_rec *r);
+/* Commit what is queued, destroy expired segments, stop the thread. */
+void audit_close(void);
+
+/* Fill comm with /proc/pid/comm ("?" when unreadable). */
+void audit_comm(pid_t pid, char comm[16]);
+
+/* Reading, for recctl: call fn for each record in time order. 0, or the
+ * first -errno; a broken chain is -EBADMSG with the position of the first
+ * bad record (segment name and index) in err. */
+typedef int (*audit_fn)(void *ctx, const struct audit_rec *r);
+int audit_read(const char *store_dir, const uint8_t *key, audit_fn fn, void *ctx,
+               char *err, size_t errlen);
+
+#endif
