@@ -75,6 +75,11 @@ static void op_init(void *data, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ASYNC_READ;
 	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
 		conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
+	/* Recorders write 320-byte frames: the kernel gathers them into
+	 * pages and sends large writes, so a frame costs a memcpy, not a
+	 * round trip. The kernel then owns mtime and size while writing. */
+	if (conn->capable & FUSE_CAP_WRITEBACK_CACHE)
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
