@@ -21,18 +21,18 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-# Everything the daemon and the tools share; main, ops and reaper are the
-# daemon's own.
-CORE := crypto store config clock log tree retention node unlock
+# Everything the daemon and the tools share; main, ops, reaper and flusher
+# are the daemon's own.
+CORE := crypto store config clock log tree retention node unlock audio
 CORE_OBJ := $(CORE:%=$(BUILD)/fs/%.o)
-DAEMON_OBJ := $(BUILD)/fs/main.o $(BUILD)/fs/ops.o $(BUILD)/fs/reaper.o
+DAEMON_OBJ := $(BUILD)/fs/main.o $(BUILD)/fs/ops.o $(BUILD)/fs/reaper.o $(BUILD)/fs/flusher.o
 UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT:%=$(BUILD)/tests/%)
 # Small standalone programs the integration tests drive the mount with.
 TTOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 
 .PHONY: all deps check-deps test test-fast check demo undemo install clean
-all: check-deps $(BUILD)/recfs $(BUILD)/recctl $(UNIT_BIN) $(TTOOLS)
+all: check-deps $(BUILD)/recfs $(BUILD)/recctl $(BUILD)/recbench $(UNIT_BIN) $(TTOOLS)
 
 check-deps:
 	@for p in $(PKGS); do pkg-config --exists $$p || { \
@@ -57,6 +57,10 @@ $(BUILD)/recctl: $(BUILD)/tools/recctl.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# recbench stands alone: libsndfile and pthreads, no recfs code.
+$(BUILD)/recbench: tools/recbench.c
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs sndfile) -pthread
 
 $(BUILD)/fs $(BUILD)/tools $(BUILD)/tests:
 	mkdir -p $@

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "config.h"
 #include "crypto.h"
 #include "store.h"
 
@@ -62,11 +63,8 @@ struct audit_rec {
 	uint8_t sha256[CRYPTO_HASH_BYTES]; /* SEAL */
 };
 
-struct audit_config {
-	int enabled;          /* [audit] enabled = on|off */
-	int64_t keep_ns;      /* [audit] keep = 180d */
-	int log_tools;        /* [audit] log_tools = on: recctl's reads are logged */
-};
+/* struct audit_config ([audit] enabled, keep, log_tools) lives in config.h,
+ * next to the rest of the configuration. */
 
 /* The audit key: store_subkey(st, key, AUDIT_SUBKEY_ID, AUDIT_SUBKEY_CTX). */
 #define AUDIT_SUBKEY_ID 1

@@ -301,6 +301,18 @@ static int set_level(struct load *ld, const char *key, const char *value, void *
 	return fail(ld, "bad %s '%s' (use error, warning, info or debug)", key, value);
 }
 
+/* A switch: "on" or "off", nothing else, so a typo cannot mean either. */
+static int set_switch(struct load *ld, const char *key, const char *value, void *dst)
+{
+	if (!strcmp(value, "on"))
+		*(int *)dst = 1;
+	else if (!strcmp(value, "off"))
+		*(int *)dst = 0;
+	else
+		return fail(ld, "bad %s '%s' (use on or off)", key, value);
+	return 0;
+}
+
 typedef int (*setter)(struct load *ld, const char *key, const char *value, void *dst);
 
 static const struct key {
@@ -323,6 +335,9 @@ static const struct key {
 	{ "log", "level", set_level, offsetof(struct recfs_config, log_level) },
 	{ "testing", "clock_offset", set_offset,
 	  offsetof(struct recfs_config, test_clock_offset_ns) },
+	{ "audit", "enabled", set_switch, offsetof(struct recfs_config, audit.enabled) },
+	{ "audit", "keep", set_period, offsetof(struct recfs_config, audit.keep_ns) },
+	{ "audit", "log_tools", set_switch, offsetof(struct recfs_config, audit.log_tools) },
 };
 _Static_assert(ARRAY_LEN(keys) <= MAX_KEYS, "raise MAX_KEYS");
 
@@ -434,6 +449,9 @@ void cfg_defaults(struct recfs_config *cfg)
 	cfg->dir_mode = -1;
 	cfg->log_level = LOG_LVL_INFO;
 	cfg->test_clock_offset_ns = 0;
+	cfg->audit.enabled = 1;
+	cfg->audit.keep_ns = 180 * 86400 * NS_PER_SEC;
+	cfg->audit.log_tools = 1;
 }
 
 /* The checks no single line can make. 0 or -EINVAL with err set. */

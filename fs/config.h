@@ -11,6 +11,13 @@
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARNING, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
+/* [audit]: the access trail (audit.h, docs/audit.md). */
+struct audit_config {
+	int enabled;          /* [audit] enabled = on|off, default on */
+	int64_t keep_ns;      /* [audit] keep, default 180d: the trail's own retention */
+	int log_tools;        /* [audit] log_tools = on|off, default on: recctl's reads are logged */
+};
+
 struct recfs_config {
 	char path[PATH_MAX];            /* [store] path: store directory */
 	char key_file[PATH_MAX];        /* [store] key_file, or "" */
@@ -24,6 +31,7 @@ struct recfs_config {
 	int dir_mode;                   /* [access] dir_mode, -1 = caller's */
 	enum log_level log_level;       /* [log] level, default info */
 	int64_t test_clock_offset_ns;   /* [testing] clock_offset, default 0 */
+	struct audit_config audit;      /* [audit] */
 };
 
 /* Fill cfg with the defaults. */

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "config.h"
 #include "crypto.h"
+#include "flusher.h"
 #include "log.h"
 #include "node.h"
 #include "ops.h"
@@ -28,6 +29,7 @@
 
 struct recfs_opts {
 	char *config;
+	char *mountpoint;
 	int reap_only;
 };
 
@@ -37,6 +39,20 @@ static const struct fuse_opt recfs_optspec[] = {
 	{ "--reap-only", offsetof(struct recfs_opts, reap_only), 1 },
 	FUSE_OPT_END
 };
+
+/* The mount point is taken here, not by fuse_parse_cmdline, so that a
+ * missing or busy one gets recfs's own one-line error. */
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
+{
+	struct recfs_opts *ro = data;
+
+	(void)out;
+	if (key == FUSE_OPT_KEY_NONOPT && !ro->mountpoint) {
+		ro->mountpoint = strdup(arg);
+		return 0;
+	}
+	return 1;
+}
 
 static void usage(const char *prog)
 {
@@ -65,7 +81,9 @@ static int mountpoint_busy(const char *path, char *why, size_t len)
 	struct stat a, b;
 
 	if (stat(path, &a) < 0) {
-		if (errno == ENOTCONN)
+		if (errno == ENOENT)
+			snprintf(why, len, "mount point %s does not exist", path);
+		else if (errno == ENOTCONN)
 			snprintf(why, len, "mount point %s: a dead FUSE mount is there (fusermount3 -u %s)",
 			         path, path);
 		else
@@ -119,14 +137,20 @@ static int run_mounted(struct fuse_args *args, struct fuse_cmdline_opts *co,
 		log_error("cannot start the reaper thread");
 		goto out_unmount;
 	}
+	if (flusher_start(ops_flush, NULL) < 0) {
+		log_error("cannot start the flusher thread");
+		goto out_reaper;
+	}
 	lc = fuse_loop_cfg_create();
 	if (!lc)
-		goto out_reaper;
+		goto out_flusher;
 	fuse_loop_cfg_set_max_threads(lc, MAX_THREADS);
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)co->clone_fd);
 	rc = co->singlethread ? fuse_session_loop(se) : fuse_session_loop_mt(se, lc);
 	rc = rc < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(lc);
+out_flusher:
+	flusher_stop();
 out_reaper:
 	reaper_stop();
 out_unmount:
@@ -150,9 +174,13 @@ int main(int argc, char *argv[])
 	unsigned damaged = 0, reaped = 0;
 	int rc = 1;
 
-	if (fuse_opt_parse(&args, &ro, recfs_optspec, NULL) != 0 ||
+	if (fuse_opt_parse(&args, &ro, recfs_optspec, opt_proc) != 0 ||
 	    fuse_parse_cmdline(&args, &co) != 0)
 		goto out_args;
+	if (co.mountpoint) {
+		fprintf(stderr, "recfs: one mount point only (see recfs --help)\n");
+		goto out_args;
+	}
 	if (co.show_help) {
 		usage(argv[0]);
 		rc = 0;
@@ -168,7 +196,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "recfs: --config FILE is required (see recfs --help)\n");
 		goto out_args;
 	}
-	if (!ro.reap_only && !co.mountpoint) {
+	if (!ro.reap_only && !ro.mountpoint) {
 		fprintf(stderr, "recfs: no mount point given (see recfs --help)\n");
 		goto out_args;
 	}
@@ -183,9 +211,16 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "recfs: cannot initialise libsodium\n");
 		goto out_args;
 	}
-	if (!ro.reap_only && mountpoint_busy(co.mountpoint, err, sizeof(err))) {
-		fprintf(stderr, "recfs: %s\n", err);
-		goto out_args;
+	if (!ro.reap_only) {
+		if (mountpoint_busy(ro.mountpoint, err, sizeof(err))) {
+			fprintf(stderr, "recfs: %s\n", err);
+			goto out_args;
+		}
+		co.mountpoint = realpath(ro.mountpoint, NULL);
+		if (!co.mountpoint) {
+			fprintf(stderr, "recfs: mount point %s: %s\n", ro.mountpoint, strerror(errno));
+			goto out_args;
+		}
 	}
 	if (unlock_store(&cfg, 0, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "recfs: %s\n", err);
@@ -216,6 +251,7 @@ out_store:
 	store_close(st);
 out_args:
 	free(co.mountpoint);
+	free(ro.mountpoint);
 	free(ro.config);
 	fuse_opt_free_args(&args);
 	return rc;

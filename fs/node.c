@@ -40,6 +40,25 @@ static size_t shred_len, shred_cap;
 static struct node **dirty;
 static size_t dirty_len, dirty_cap;
 static int64_t last_mark;
+static struct node writers_head = { .wprev = &writers_head, .wnext = &writers_head };
+
+/* The list of nodes with a writer, for node_writers(). tree_lock held. */
+static void writers_add(struct node *n)
+{
+	n->wnext = &writers_head;
+	n->wprev = writers_head.wprev;
+	writers_head.wprev->wnext = n;
+	writers_head.wprev = n;
+}
+
+static void writers_del(struct node *n)
+{
+	if (!n->wnext)
+		return;
+	n->wprev->wnext = n->wnext;
+	n->wnext->wprev = n->wprev;
+	n->wprev = n->wnext = NULL;
+}
 
 static int is_dir(const struct node *n)
 {
@@ -368,6 +387,7 @@ void node_unload(void)
 	last_mark = 0;
 	node_housekeeping(clock_now());
 	tree_destroy();
+	writers_head.wprev = writers_head.wnext = &writers_head;
 	ret_heap_free();
 	free(shred_q);
 	free(dirty);
@@ -567,6 +587,8 @@ int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
 		obj = NULL;
 		n->nopen = 1;
 		n->nwriters = writable(open_flags);
+		if (n->nwriters)
+			writers_add(n);
 	}
 	dir->m.mtime = dir->m.ctime = now;
 	ret_update(dir, now);
@@ -808,6 +830,7 @@ static void handle_put(struct node *n, int wrote)
 		store_obj_flush(n->obj);
 	pthread_mutex_lock(&tree_lock);
 	if (wrote && --n->nwriters == 0) {
+		writers_del(n);
 		n->m.state = STATE_CLOSED;
 		n->m.ended = now;
 		ret_update(n, now);
@@ -861,6 +884,7 @@ int node_open(struct node *n, int flags)
 	if (n->m.state == STATE_SEALED) {
 		rc = -EPERM; /* sealed between the check and the handle */
 	} else if (n->nwriters++ == 0) {
+		writers_add(n);
 		n->m.state = STATE_RECORDING;
 		n->m.ended = 0;
 		ret_update(n, clock_now());
@@ -1378,4 +1402,16 @@ void node_housekeeping(int64_t now)
 		store_mark_write(node_store, now);
 		last_mark = now;
 	}
+}
+
+size_t node_writers(struct node **out, size_t max)
+{
+	struct node *n;
+	size_t k = 0;
+
+	pthread_mutex_lock(&tree_lock);
+	for (n = writers_head.wnext; n != &writers_head && k < max; n = n->wnext)
+		out[k++] = n;
+	pthread_mutex_unlock(&tree_lock);
+	return k;
 }

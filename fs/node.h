@@ -93,6 +93,10 @@ int node_statfs(struct statvfs *sv);
 /* Expire every node whose deadline is <= now; returns how many. *next
  * gets the next deadline (0: none). */
 int node_expire_due(int64_t now, int64_t *next, node_gone_fn gone, void *ctx);
+/* Up to max nodes currently open for writing (for the flusher). The
+ * pointers may be stale by the time they are used: keys only. */
+size_t node_writers(struct node **out, size_t max);
+
 /* Background duties: write pending metadata, unlink shredded objects,
  * refresh the clock mark. Called by the reaper every second or so,
  * without tree_lock. */

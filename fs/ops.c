@@ -471,3 +471,11 @@ void ops_gone(void *ctx, const struct node *parent, const struct node *n, const 
 	/* The kernel may hold the name in its caches: drop it there too. */
 	fuse_lowlevel_notify_delete(ops_se, INO(parent), INO(n), name, strlen(name));
 }
+
+void ops_flush(void *ctx, const struct node *n)
+{
+	(void)ctx;
+	/* Invalidating the pages makes the kernel write the dirty ones back
+	 * first, and wait for it. */
+	fuse_lowlevel_notify_inval_inode(ops_se, INO(n), 0, 0);
+}

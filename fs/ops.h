@@ -15,4 +15,7 @@ struct fuse_session *ops_session_new(struct fuse_args *args);
 /* node_gone_fn for the reaper: tells the kernel a name has expired. */
 void ops_gone(void *ctx, const struct node *parent, const struct node *n, const char *name);
 
+/* flusher_fn: makes the kernel write back n's dirty pages now. */
+void ops_flush(void *ctx, const struct node *n);
+
 #endif
