@@ -39,6 +39,7 @@ enum audit_event {
 	AUDIT_UNMOUNT,
 	AUDIT_CATCHUP,      /* count = destroyed at mount */
 	AUDIT_REKEY,
+	AUDIT_DROPPED,      /* count = records lost (queue full, write failed) */
 	AUDIT_EVENT_MAX
 };
 
@@ -79,6 +80,15 @@ void audit_log(const struct audit_rec *r);
 /* Commit what is queued, destroy expired segments, stop the thread. */
 void audit_close(void);
 
+/* Records lost since audit_open: dropped because the queue was full, or
+ * lost to a failed write. Each loss is also logged and written to the
+ * trail as an AUDIT_DROPPED record. Thread-safe. */
+uint64_t audit_dropped(void);
+
+/* "open-read", "expire", ... (the names recctl audit shows and --event
+ * takes), or NULL for a value outside enum audit_event. */
+const char *audit_event_name(uint32_t event);
+
 /* Fill comm with /proc/pid/comm ("?" when unreadable). */
 void audit_comm(pid_t pid, char comm[16]);
 
@@ -88,5 +98,33 @@ void audit_comm(pid_t pid, char comm[16]);
 typedef int (*audit_fn)(void *ctx, const struct audit_rec *r);
 int audit_read(const char *store_dir, const uint8_t *key, audit_fn fn, void *ctx,
                char *err, size_t errlen);
+
+/* What audit_read_stats saw, for `recctl audit verify`. */
+struct audit_stats {
+	uint64_t records;       /* records read and authenticated */
+	uint64_t segments;      /* segments read */
+	uint64_t first_segment; /* number of the oldest one; > 1: older ones expired */
+	uint64_t torn;          /* torn records from crashes that were ignored */
+};
+/* audit_read, counting into stats (zeroed first; may be NULL). fn may be
+ * NULL: every record is still authenticated and decoded. Records already
+ * passed to fn before a break stay valid: they authenticated. Thread-safe:
+ * it shares nothing with the writer, and may run while a daemon writes. */
+int audit_read_stats(const char *store_dir, const uint8_t *key, audit_fn fn, void *ctx,
+                     struct audit_stats *stats, char *err, size_t errlen);
+
+/* The plaintext encoding of one record (docs/audit.md), exposed for the
+ * tests and the parser's fuzz target. audit_encode writes at most
+ * AUDIT_PLAIN_MAX bytes and returns the length, a multiple of
+ * AUDIT_PLAIN_ALIGN (paths longer than PATH_MAX - 1 bytes are cut).
+ * audit_decode zeroes r, then fills it from len bytes: 0, or -EBADMSG when
+ * they are not exactly a valid encoding. */
+#define AUDIT_PLAIN_FIXED 156
+#define AUDIT_PLAIN_ALIGN 256
+#define AUDIT_PLAIN_MAX \
+	((AUDIT_PLAIN_FIXED + 2 * (PATH_MAX - 1) + AUDIT_PLAIN_ALIGN - 1) / \
+	 AUDIT_PLAIN_ALIGN * AUDIT_PLAIN_ALIGN)
+size_t audit_encode(uint8_t *buf, const struct audit_rec *r);
+int audit_decode(struct audit_rec *r, const uint8_t *buf, size_t len);
 
 #endif

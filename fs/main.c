@@ -232,7 +232,7 @@ int main(int argc, char *argv[])
 	clock_start(store_mark_read(st), cfg.test_clock_offset_ns);
 	/* Catch-up: what expired while unmounted is gone before the first
 	 * request is served. */
-	if (node_load(st, &cfg, &damaged, &reaped) < 0) {
+	if (node_load(st, &cfg, 0, &damaged, &reaped) < 0) {
 		fprintf(stderr, "recfs: cannot load store %s\n", cfg.path);
 		goto out_store;
 	}

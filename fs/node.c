@@ -33,6 +33,7 @@
 
 static struct store *node_store;
 static const struct recfs_config *node_cfg;
+static int node_readonly; /* NODE_LOAD_READONLY: nothing reaches the store */
 
 /* Pending work for housekeeping, under tree_lock. */
 static struct store_id *shred_q;
@@ -77,6 +78,8 @@ static int persist(struct node *n)
 	int rc;
 
 	n->dirty = 0;
+	if (node_readonly)
+		return 0;
 	if (n->obj)
 		rc = store_meta_write(n->obj, &n->m);
 	else
@@ -127,6 +130,8 @@ static void destroy_object(struct node *n)
 	char hex[2 * STORE_ID_BYTES + 1];
 	int rc;
 
+	if (node_readonly)
+		return;
 	rc = store_shred(node_store, &n->id);
 	if (rc < 0) {
 		hexid(n, hex);
@@ -226,11 +231,19 @@ static int new_dir(struct node *parent, const char *name, uint32_t flags, int64_
 	memcpy(m.name, name, m.name_len + 1);
 	if (parent)
 		m.parent = parent->id;
-	rc = store_obj_create(node_store, &m, &obj);
-	if (rc < 0)
-		return rc;
-	n = tree_node_new(store_obj_id(obj), &m);
-	store_obj_close(obj);
+	if (node_readonly) {
+		/* Only in memory: a store that was never mounted. */
+		struct store_id id;
+
+		crypto_random(id.b, sizeof(id.b));
+		n = tree_node_new(&id, &m);
+	} else {
+		rc = store_obj_create(node_store, &m, &obj);
+		if (rc < 0)
+			return rc;
+		n = tree_node_new(store_obj_id(obj), &m);
+		store_obj_close(obj);
+	}
 	if (!n)
 		return -ENOMEM;
 	if (parent && (rc = tree_link(parent, n)) < 0) {
@@ -314,8 +327,8 @@ static void settle(struct node *n, void *ctx)
 
 static int seal(struct node *n);
 
-int node_load(struct store *st, const struct recfs_config *cfg, unsigned *damaged,
-              unsigned *reaped)
+int node_load(struct store *st, const struct recfs_config *cfg, int flags,
+              unsigned *damaged, unsigned *reaped)
 {
 	int64_t now = clock_now(), next;
 	struct node *root, *keep;
@@ -325,6 +338,7 @@ int node_load(struct store *st, const struct recfs_config *cfg, unsigned *damage
 
 	node_store = st;
 	node_cfg = cfg;
+	node_readonly = (flags & NODE_LOAD_READONLY) != 0;
 	*reaped = 0;
 	ret_configure(cfg->short_ns, cfg->keep_ns, cfg->keep_dir);
 	rc = tree_init();
@@ -370,6 +384,8 @@ int node_load(struct store *st, const struct recfs_config *cfg, unsigned *damage
 	v = NULL;
 
 	tree_walk(root, settle, &now);
+	if (node_readonly)
+		goto out;
 	*reaped += (unsigned)node_expire_due(now, &next, NULL, NULL);
 	rc = tree_gather(&v, &count);
 	for (size_t i = 0; rc == 0 && i < count; i++)
@@ -385,7 +401,8 @@ out:
 void node_unload(void)
 {
 	last_mark = 0;
-	node_housekeeping(clock_now());
+	if (!node_readonly)
+		node_housekeeping(clock_now());
 	tree_destroy();
 	writers_head.wprev = writers_head.wnext = &writers_head;
 	ret_heap_free();
@@ -1414,4 +1431,41 @@ size_t node_writers(struct node **out, size_t max)
 		out[k++] = n;
 	pthread_mutex_unlock(&tree_lock);
 	return k;
+}
+
+/* tree_lock held. */
+static int path_locked(const struct node *n, char *buf, size_t len)
+{
+	const struct node *v[MAX_DEPTH];
+	size_t depth = 0, at = 0;
+
+	for (; n && n != tree_root() && depth < MAX_DEPTH; n = n->parent)
+		v[depth++] = n;
+	if (n != tree_root()) {
+		snprintf(buf, len, "(unlinked)");
+		return -ENOENT;
+	}
+	if (depth == 0)
+		return snprintf(buf, len, "/") < (int)len ? 0 : -ENAMETOOLONG;
+	while (depth > 0) {
+		const struct node *c = v[--depth];
+
+		if (at + 1 + c->m.name_len + 1 > len)
+			return -ENAMETOOLONG;
+		buf[at++] = '/';
+		memcpy(buf + at, c->m.name, c->m.name_len);
+		at += c->m.name_len;
+	}
+	buf[at] = '\0';
+	return 0;
+}
+
+int node_path(const struct node *n, char *buf, size_t len)
+{
+	int rc;
+
+	pthread_mutex_lock(&tree_lock);
+	rc = path_locked(n, buf, len);
+	pthread_mutex_unlock(&tree_lock);
+	return rc;
 }

@@ -42,8 +42,11 @@ typedef void (*node_gone_fn)(void *ctx, const struct node *parent,
 
 /* Build the tree from the store, create the root and keep folder when
  * missing, and destroy everything overdue (catch-up). *damaged counts
- * objects left out, *reaped those destroyed. */
-int node_load(struct store *st, const struct recfs_config *cfg,
+ * objects left out, *reaped those destroyed. With NODE_LOAD_READONLY
+ * (recctl looking at a mounted store) nothing is written or destroyed:
+ * the tree is a snapshot, and nothing else in node.c may change it. */
+#define NODE_LOAD_READONLY 0x1
+int node_load(struct store *st, const struct recfs_config *cfg, int flags,
               unsigned *damaged, unsigned *reaped);
 /* Persist what is pending, destroy queued objects, free the tree. */
 void node_unload(void);
@@ -93,6 +96,10 @@ int node_statfs(struct statvfs *sv);
 /* Expire every node whose deadline is <= now; returns how many. *next
  * gets the next deadline (0: none). */
 int node_expire_due(int64_t now, int64_t *next, node_gone_fn gone, void *ctx);
+/* n's path from the root ("/2026/11/28/call.wav"). -ENOENT when n is no
+ * longer in the tree, -ENAMETOOLONG when it does not fit. */
+int node_path(const struct node *n, char *buf, size_t len);
+
 /* Up to max nodes currently open for writing (for the flusher). The
  * pointers may be stale by the time they are used: keys only. */
 size_t node_writers(struct node **out, size_t max);

@@ -46,12 +46,12 @@ static int cmd_reap(const struct recfs_config *cfg)
 	struct store *st;
 	int rc;
 
-	if (unlock_store(cfg, &st, err, sizeof(err)) < 0) {
+	if (unlock_store(cfg, 0, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "recctl: %s\n", err);
 		return 1;
 	}
 	clock_start(store_mark_read(st), cfg->test_clock_offset_ns);
-	rc = node_load(st, cfg, &damaged, &reaped);
+	rc = node_load(st, cfg, 0, &damaged, &reaped);
 	if (rc == 0)
 		node_unload();
 	store_close(st);
