@@ -53,7 +53,7 @@ $(BUILD)/tests/%: tests/tools/%.c | $(BUILD)/tests
 
 $(BUILD)/recfs: $(DAEMON_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/recctl: $(BUILD)/tools/recctl.o $(CORE_OBJ)
+$(BUILD)/recctl: $(BUILD)/tools/recctl.o $(BUILD)/tools/recctl_admin.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -102,6 +102,24 @@ static int mountpoint_busy(const char *path, char *why, size_t len)
 	return 0;
 }
 
+/* allow_other, default_permissions, subtype and fsname = the absolute
+ * config path, with the characters fuse_opt treats specially escaped. */
+static int mount_options(struct fuse_args *args, const char *config)
+{
+	char abs[PATH_MAX], opt[3 * PATH_MAX + 128], *o;
+
+	if (!realpath(config, abs))
+		snprintf(abs, sizeof(abs), "%s", config);
+	o = opt + sprintf(opt, "-oallow_other,default_permissions,subtype=recfs,fsname=");
+	for (const char *c = abs; *c; c++) {
+		if (*c == ',' || *c == '\\')
+			*o++ = '\\';
+		*o++ = *c;
+	}
+	*o = '\0';
+	return fuse_opt_add_arg(args, opt);
+}
+
 static void no_core_dumps(void)
 {
 	struct rlimit rl = { 0, 0 };
@@ -243,7 +261,12 @@ int main(int argc, char *argv[])
 		rc = 0;
 		goto out_nodes;
 	}
-	fuse_opt_add_arg(&args, "-oallow_other,default_permissions,fsname=recfs,subtype=recfs");
+	/* The config's path as the fsname: /proc/mounts then tells recctl
+	 * which config a mount point belongs to. */
+	if (mount_options(&args, ro.config) < 0) {
+		fprintf(stderr, "recfs: out of memory\n");
+		goto out_nodes;
+	}
 	rc = run_mounted(&args, &co, cfg.log_level);
 out_nodes:
 	node_unload();

@@ -32,13 +32,17 @@
 #define KCV_LABEL "recfs key check v1"
 #define MARK_LABEL "recfs clock mark v1"
 #define META_AD_LABEL "recfs meta v1"
+#define REKEY_FILE "rekey.pending"
+#define SUBKEY_BYTES (8 + 8 + CRYPTO_WRAPPED_KEY_BYTES)
 
 struct store {
+	uint8_t sb[STORE_SB_BYTES]; /* the superblock as read */
 	int dirfd;  /* the store directory */
 	int objfd;  /* objects/ */
 	int sbfd;   /* recfs.store, flocked */
 	uint8_t *master;
 	char *dir;
+	int readonly;
 };
 
 struct store_obj {
@@ -275,6 +279,10 @@ int store_init(const char *dir, const uint8_t *master, const struct store_kdf *k
 	memcpy(sb + 48, kdf->salt, CRYPTO_SALT_BYTES);
 	kcv_compute(sb + 64, master, sb + 16);
 	crypto_checksum(sb + SB_SUM_OFF, sb, SB_SUM_OFF);
+	if (mkdirat(dirfd, "keys", 0700) < 0) {
+		rc = -errno;
+		goto out;
+	}
 
 	fd = openat(dirfd, "recfs.store", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -324,12 +332,18 @@ struct store *store_open(const char *dir, const uint8_t *master, int flags, int 
 		rc = sb_parse(sb, &kdf, &version);
 	if (rc < 0)
 		goto fail;
+	memcpy(st->sb, sb, sizeof(sb));
 	kcv_compute(kcv, master, sb + 16);
 	if (crypto_equal32(kcv, sb + 64) != 0) {
 		rc = -EKEYREJECTED;
 		goto fail;
 	}
-	if (!(flags & STORE_READONLY) && flock(st->sbfd, LOCK_EX | LOCK_NB) < 0) {
+	if (!(flags & STORE_REKEY) && faccessat(st->dirfd, REKEY_FILE, F_OK, 0) == 0) {
+		rc = -EINPROGRESS;
+		goto fail;
+	}
+	st->readonly = (flags & STORE_READONLY) != 0;
+	if (!st->readonly && flock(st->sbfd, LOCK_EX | LOCK_NB) < 0) {
 		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto fail;
 	}
@@ -1157,12 +1171,257 @@ int store_statfs(struct store *st, struct statvfs *sv)
 	return fstatvfs(st->dirfd, sv) < 0 ? -errno : 0;
 }
 
-void store_subkey(struct store *st, uint8_t out[CRYPTO_KEY_BYTES], uint64_t id, const char ctx[8])
-{
-	crypto_derive(out, st->master, id, ctx);
-}
-
 const char *store_dir(const struct store *st)
 {
 	return st->dir;
+}
+
+/* ---- subkeys: keys/<16 hex of id> = le64 id | ctx(8) | wrapped key ---- */
+
+static void subkey_name(uint64_t id, char out[17])
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)id);
+}
+
+static int subkey_unwrap(const uint8_t *rec, const uint8_t *master, uint8_t *out)
+{
+	return crypto_open(out, master, rec + 16, CRYPTO_WRAPPED_KEY_BYTES, rec, 16);
+}
+
+static int subkey_write(int keysfd, const char *name, uint8_t *rec, const uint8_t *master,
+                        const uint8_t *key)
+{
+	char tmp[32];
+	int fd, rc;
+
+	crypto_seal(rec + 16, master, key, CRYPTO_KEY_BYTES, rec, 16);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	fd = openat(keysfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = write_at(fd, rec, SUBKEY_BYTES, 0);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	if (rc == 0 && renameat(keysfd, tmp, keysfd, name) < 0)
+		rc = -errno;
+	if (rc == 0 && fsync(keysfd) < 0)
+		rc = -errno;
+	return rc;
+}
+
+static int keys_dir(struct store *st, int create)
+{
+	int fd = openat(st->dirfd, "keys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(st->dirfd, "keys", 0700) < 0)
+			return -errno;
+		fd = openat(st->dirfd, "keys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+int store_subkey(struct store *st, uint8_t out[CRYPTO_KEY_BYTES], uint64_t id, const char ctx[8])
+{
+	uint8_t rec[SUBKEY_BYTES];
+	char name[17];
+	int keysfd, fd, rc;
+
+	subkey_name(id, name);
+	keysfd = keys_dir(st, !st->readonly);
+	if (keysfd < 0)
+		return st->readonly && keysfd == -ENOENT ? -EROFS : keysfd;
+	fd = openat(keysfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = read_at(fd, rec, sizeof(rec), 0);
+		close(fd);
+		if (rc == 0 && (get64(rec) != id || memcmp(rec + 8, ctx, 8) != 0))
+			rc = -EBADMSG;
+		if (rc == 0)
+			rc = subkey_unwrap(rec, st->master, out);
+	} else if (errno != ENOENT) {
+		rc = -errno;
+	} else if (st->readonly) {
+		rc = -EROFS;
+	} else {
+		put64(rec, id);
+		memcpy(rec + 8, ctx, 8);
+		crypto_random(out, CRYPTO_KEY_BYTES);
+		rc = subkey_write(keysfd, name, rec, st->master, out);
+	}
+	close(keysfd);
+	return rc;
+}
+
+/* ---- key rotation ---- */
+
+int store_rekey_pending(struct store *st)
+{
+	return faccessat(st->dirfd, REKEY_FILE, F_OK, 0) == 0;
+}
+
+int store_rekey_begin(struct store *st, const uint8_t *newkey)
+{
+	uint8_t kcv[CRYPTO_HASH_BYTES];
+	int fd, rc;
+
+	kcv_compute(kcv, newkey, st->sb + 16);
+	fd = openat(st->dirfd, REKEY_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = write_at(fd, kcv, sizeof(kcv), 0);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	if (rc == 0 && fsync(st->dirfd) < 0)
+		rc = -errno;
+	return rc;
+}
+
+int store_rekey_object(struct store *st, const struct store_id *id, const uint8_t *newkey)
+{
+	uint8_t hdr[STORE_HDR_BYTES];
+	uint8_t *key = crypto_key_alloc();
+	int fd = -1, rc;
+
+	if (!key)
+		return -ENOMEM;
+	rc = obj_open_fd(st, id, &fd);
+	if (rc == 0)
+		rc = read_at(fd, hdr, sizeof(hdr), 0);
+	if (rc == 0 && all_zero(hdr, sizeof(hdr)))
+		goto out; /* shredded: nothing to re-wrap */
+	if (rc == 0 && hdr_unwrap(hdr, id, st->master, key) == 0) {
+		crypto_seal(hdr + HDR_WRAP_OFF, newkey, key, CRYPTO_KEY_BYTES, hdr, HDR_WRAP_OFF);
+		rc = write_at(fd, hdr, sizeof(hdr), 0);
+	} else if (rc == 0 && hdr_unwrap(hdr, id, newkey, key) != 0) {
+		rc = -EBADMSG; /* under neither key: damaged */
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	crypto_key_free(key);
+	return rc;
+}
+
+/* Re-wrap every subkey from the old master to newkey. */
+static int rekey_subkeys(struct store *st, const uint8_t *newkey)
+{
+	uint8_t rec[SUBKEY_BYTES], *key = crypto_key_alloc();
+	struct dirent *de;
+	DIR *d;
+	int keysfd, rc = 0;
+
+	if (!key)
+		return -ENOMEM;
+	keysfd = keys_dir(st, 1);
+	if (keysfd < 0) {
+		crypto_key_free(key);
+		return keysfd;
+	}
+	d = fdopendir(dup(keysfd));
+	while (rc == 0 && d && (de = readdir(d)) != NULL) {
+		int fd;
+
+		if (strlen(de->d_name) != 16)
+			continue;
+		fd = openat(keysfd, de->d_name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = -errno;
+			break;
+		}
+		rc = read_at(fd, rec, sizeof(rec), 0);
+		close(fd);
+		if (rc == 0 && subkey_unwrap(rec, st->master, key) == 0)
+			rc = subkey_write(keysfd, de->d_name, rec, newkey, key);
+		else if (rc == 0 && subkey_unwrap(rec, newkey, key) != 0)
+			rc = -EBADMSG;
+	}
+	if (!d)
+		rc = -errno;
+	else
+		closedir(d);
+	close(keysfd);
+	crypto_key_free(key);
+	return rc;
+}
+
+int store_rekey_finish(struct store *st, const uint8_t *newkey)
+{
+	uint8_t sb[STORE_SB_BYTES];
+	int64_t mark = store_mark_read(st);
+	int fd, rc;
+
+	/* Every re-wrapped header must be on disk before the superblock
+	 * names the new key. */
+	if (syncfs(st->objfd) < 0)
+		return -errno;
+	rc = rekey_subkeys(st, newkey);
+	if (rc < 0)
+		return rc;
+	memcpy(sb, st->sb, sizeof(sb));
+	kcv_compute(sb + 64, newkey, sb + 16);
+	crypto_checksum(sb + SB_SUM_OFF, sb, SB_SUM_OFF);
+	fd = openat(st->dirfd, "recfs.store.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = write_at(fd, sb, sizeof(sb), 0);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	/* rename() is the switch: before it the old key opens the store,
+	 * after it the new one. */
+	if (rc == 0 && renameat(st->dirfd, "recfs.store.new", st->dirfd, "recfs.store") < 0)
+		rc = -errno;
+	if (rc == 0 && fsync(st->dirfd) < 0)
+		rc = -errno;
+	if (rc < 0)
+		return rc;
+	memcpy(st->sb, sb, sizeof(sb));
+	memcpy(st->master, newkey, CRYPTO_KEY_BYTES);
+	if (mark)
+		store_mark_write(st, mark);
+	if (unlinkat(st->dirfd, REKEY_FILE, 0) < 0)
+		return -errno;
+	return fsync(st->dirfd) < 0 ? -errno : 0;
+}
+
+int store_list(struct store *st, struct store_id **ids, size_t *count)
+{
+	struct store_id *v = NULL, id;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(st->objfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (id_from_hex(de->d_name, &id) < 0)
+			continue;
+		if (n == cap) {
+			struct store_id *nv;
+
+			cap = cap ? cap * 2 : 1024;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = id;
+	}
+	closedir(d);
+	*ids = v;
+	*count = n;
+	return 0;
 }

@@ -86,9 +86,29 @@ int store_probe(const char *dir, struct store_kdf *kdf, uint32_t *version);
 #define STORE_READONLY 0x1
 struct store *store_open(const char *dir, const uint8_t *master, int flags, int *err);
 
-/* A 32-byte key for another purpose (the audit trail), derived from the
- * master key with crypto_derive(id, ctx). */
-void store_subkey(struct store *st, uint8_t out[CRYPTO_KEY_BYTES], uint64_t id, const char ctx[8]);
+/* A 32-byte key for another purpose (the audit trail): random, made on
+ * first use and kept in keys/<id> wrapped under the master key, so a
+ * rekey keeps it. A read-only store cannot make one (-EROFS). ctx (8
+ * chars) is bound to the wrapping. 0 or -errno. */
+int store_subkey(struct store *st, uint8_t out[CRYPTO_KEY_BYTES], uint64_t id, const char ctx[8]);
+
+/* Key rotation, all with the store open exclusively with the current
+ * (old) key. store_rekey_begin records the new key's check value in
+ * rekey.pending: until store_rekey_finish, store_open refuses the store
+ * (-EINPROGRESS) unless flags has STORE_REKEY. store_rekey_object
+ * re-wraps one object's key (an object already wrapped under the new key
+ * is left as it is, so a rerun after a crash goes on where it stopped).
+ * store_rekey_finish makes everything durable, re-wraps the subkeys and
+ * the clock mark, writes the new superblock atomically and removes the
+ * marker. Each returns 0 or -errno. */
+#define STORE_REKEY 0x2
+int store_rekey_begin(struct store *st, const uint8_t *newkey);
+int store_rekey_object(struct store *st, const struct store_id *id, const uint8_t *newkey);
+int store_rekey_finish(struct store *st, const uint8_t *newkey);
+/* 1 when an interrupted rotation waits for a rerun. */
+int store_rekey_pending(struct store *st);
+/* The ids of every object file (for rekey and verify). *ids is malloc'd. */
+int store_list(struct store *st, struct store_id **ids, size_t *count);
 const char *store_dir(const struct store *st);
 void store_close(struct store *st);
 
