@@ -22,6 +22,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "audio.h"
 #include "clock.h"
 #include "log.h"
 #include "node.h"
@@ -1130,8 +1131,13 @@ int node_setattr(struct node *n, int set, const struct stat *a)
  * length (2 bytes, little-endian), name, value. user.recfs.* are computed
  * here and cannot be set. */
 
-static const char *const virt_names[] = {
+#define NVIRT 6
+#define VIRT_AUDIO 4 /* the first of the two read with libsndfile */
+#define VIRT_BYTES 80
+
+static const char *const virt_names[NVIRT] = {
 	"user.recfs.retention", "user.recfs.expires", "user.recfs.state", "user.recfs.sha256",
+	"user.recfs.duration", "user.recfs.format",
 };
 
 static int is_virtual(const char *name)
@@ -1191,26 +1197,69 @@ static size_t reply_value(const void *val, size_t vlen, void *buf, size_t size)
 	return vlen;
 }
 
+static ssize_t audio_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	return store_obj_pread(ctx, buf, len, off);
+}
+
+/* Duration and format of n's content when libsndfile reads it as audio. */
+static int probe_audio(struct node *n, struct audio_info *ai)
+{
+	struct store_obj *obj, *tmp = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&n->io);
+	obj = n->obj;
+	if (!obj) {
+		rc = store_obj_open(node_store, &n->id, &tmp);
+		obj = tmp;
+	}
+	if (rc == 0)
+		rc = audio_probe(audio_read, obj, store_obj_size(obj), ai);
+	store_obj_close(tmp);
+	pthread_mutex_unlock(&n->io);
+	return rc;
+}
+
+/* The virtual attributes' values (len[i] < 0: absent). The audio ones are
+ * read only when audio is set, and only for a closed file. */
+static void virt_values(struct node *n, int audio, char val[NVIRT][VIRT_BYTES], int len[NVIRT])
+{
+	struct audio_info ai;
+
+	pthread_mutex_lock(&tree_lock);
+	for (int i = 0; i < VIRT_AUDIO; i++)
+		len[i] = virt_value(n, i, val[i], VIRT_BYTES);
+	audio = audio && S_ISREG(n->m.mode) && n->m.state != STATE_RECORDING && !n->unlinked;
+	pthread_mutex_unlock(&tree_lock);
+	len[VIRT_AUDIO] = len[VIRT_AUDIO + 1] = -ENODATA;
+	if (audio && probe_audio(n, &ai) == 0) {
+		len[VIRT_AUDIO] = snprintf(val[VIRT_AUDIO], VIRT_BYTES, "%.2f", ai.seconds);
+		len[VIRT_AUDIO + 1] = snprintf(val[VIRT_AUDIO + 1], VIRT_BYTES, "%s", ai.format);
+	}
+}
+
 ssize_t node_getxattr(struct node *n, const char *name, void *buf, size_t size)
 {
-	char tmp[80];
+	char val[NVIRT][VIRT_BYTES];
+	int len[NVIRT];
 	size_t vlen;
 	ssize_t rc = -ENODATA;
 	long off;
 
-	pthread_mutex_lock(&tree_lock);
 	if (is_virtual(name)) {
-		for (int i = 0; i < 4; i++) {
-			if (strcmp(name, virt_names[i]) == 0) {
-				int len = virt_value(n, i, tmp, sizeof(tmp));
-
-				rc = len < 0 ? len : (ssize_t)reply_value(tmp, (size_t)len, buf, size);
-			}
+		for (int i = 0; i < NVIRT; i++) {
+			if (strcmp(name, virt_names[i]) != 0)
+				continue;
+			virt_values(n, i >= VIRT_AUDIO, val, len);
+			rc = len[i] < 0 ? len[i] : (ssize_t)reply_value(val[i], (size_t)len[i], buf, size);
 		}
-	} else if ((off = xa_find(n, name, &vlen)) >= 0) {
-		rc = (ssize_t)reply_value(n->m.xattr + off + 3 + strlen(name), vlen, buf, size);
+	} else {
+		pthread_mutex_lock(&tree_lock);
+		if ((off = xa_find(n, name, &vlen)) >= 0)
+			rc = (ssize_t)reply_value(n->m.xattr + off + 3 + strlen(name), vlen, buf, size);
+		pthread_mutex_unlock(&tree_lock);
 	}
-	pthread_mutex_unlock(&tree_lock);
 	if (rc > 0 && size && (size_t)rc > size)
 		rc = -ERANGE;
 	return rc;
@@ -1218,20 +1267,22 @@ ssize_t node_getxattr(struct node *n, const char *name, void *buf, size_t size)
 
 ssize_t node_listxattr(struct node *n, char *buf, size_t size)
 {
-	char tmp[80], *list;
-	size_t len = 0, off = 0, cap = STORE_XATTR_BYTES + 128;
+	char val[NVIRT][VIRT_BYTES], *list;
+	size_t len = 0, off = 0, cap = STORE_XATTR_BYTES + 256;
+	int vlen[NVIRT];
 	ssize_t rc;
 
 	list = malloc(cap);
 	if (!list)
 		return -ENOMEM;
-	pthread_mutex_lock(&tree_lock);
-	for (int i = 0; i < 4; i++) {
-		if (virt_value(n, i, tmp, sizeof(tmp)) >= 0) {
+	virt_values(n, 1, val, vlen);
+	for (int i = 0; i < NVIRT; i++) {
+		if (vlen[i] >= 0) {
 			memcpy(list + len, virt_names[i], strlen(virt_names[i]) + 1);
 			len += strlen(virt_names[i]) + 1;
 		}
 	}
+	pthread_mutex_lock(&tree_lock);
 	while (off + 3 <= n->m.xattr_len) {
 		const uint8_t *r = n->m.xattr + off;
 		size_t rn = r[0], rv = (size_t)r[1] | (size_t)r[2] << 8;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audio.h"
 #include "clock.h"
 #include "crypto.h"
 #include "node.h"
@@ -265,9 +266,28 @@ static struct node *resolve(const char *path)
 	return n;
 }
 
-static void print_entry(const struct node *n, int lng, int64_t now)
+static ssize_t obj_read(void *ctx, void *buf, size_t len, uint64_t off)
 {
-	char left[16], when[32];
+	return store_obj_pread(ctx, buf, len, off);
+}
+
+/* "183.4s" for audio libsndfile reads, "-" otherwise. */
+static void duration(struct store *st, const struct node *n, char *buf, size_t len)
+{
+	struct audio_info ai;
+	struct store_obj *obj;
+
+	snprintf(buf, len, "-");
+	if (!S_ISREG(n->m.mode) || store_obj_open(st, &n->id, &obj) < 0)
+		return;
+	if (audio_probe(obj_read, obj, store_obj_size(obj), &ai) == 0)
+		snprintf(buf, len, "%.1fs", ai.seconds);
+	store_obj_close(obj);
+}
+
+static void print_entry(struct store *st, const struct node *n, int lng, int64_t now)
+{
+	char left[16], when[32], dur[32];
 
 	if (!lng) {
 		printf("%s%s\n", n->m.name, S_ISDIR(n->m.mode) ? "/" : "");
@@ -275,9 +295,10 @@ static void print_entry(const struct node *n, int lng, int64_t now)
 	}
 	time_left(n->m.deadline, now, left, sizeof(left));
 	clock_iso8601(n->m.mtime, when, sizeof(when));
-	printf("%06o %5u %5u %12llu %s %-5s %5s %-9s %s%s\n", n->m.mode, n->m.uid, n->m.gid,
+	duration(st, n, dur, sizeof(dur));
+	printf("%06o %5u %5u %12llu %s %-5s %5s %-9s %9s %s%s\n", n->m.mode, n->m.uid, n->m.gid,
 	       (unsigned long long)n->size, when, n->m.klass == CLASS_KEEP ? "keep" : "short",
-	       left, state_name(n), n->m.name, S_ISDIR(n->m.mode) ? "/" : "");
+	       left, state_name(n), dur, n->m.name, S_ISDIR(n->m.mode) ? "/" : "");
 }
 
 int recctl_ls(const struct recfs_config *cfg, int argc, char **argv)
@@ -309,7 +330,7 @@ int recctl_ls(const struct recfs_config *cfg, int argc, char **argv)
 		goto out;
 	}
 	if (!S_ISDIR(dir->m.mode)) {
-		print_entry(dir, lng, clock_now());
+		print_entry(st, dir, lng, clock_now());
 		goto out;
 	}
 	v = malloc((dir->nkids + 1) * sizeof(*v));
@@ -321,10 +342,10 @@ int recctl_ls(const struct recfs_config *cfg, int argc, char **argv)
 		v[k++].n = c;
 	qsort(v, k, sizeof(*v), bytime ? by_deadline : by_name);
 	if (lng)
-		printf("%-6s %5s %5s %12s %-20s %-5s %5s %-9s %s\n", "mode", "uid", "gid", "size",
-		       "modified", "class", "left", "state", "name");
+		printf("%-6s %5s %5s %12s %-20s %-5s %5s %-9s %9s %s\n", "mode", "uid", "gid",
+		       "size", "modified", "class", "left", "state", "duration", "name");
 	for (size_t i = 0; i < k; i++)
-		print_entry(v[i].n, lng, clock_now());
+		print_entry(st, v[i].n, lng, clock_now());
 out:
 	free(v);
 	snapshot_end(st);
