@@ -61,10 +61,6 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJ)
 $(BUILD)/recbench: tools/recbench.c
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs sndfile) -pthread
-# recbench stands alone: libsndfile and pthreads, no recfs code.
-$(BUILD)/recbench: tools/recbench.c
-	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs sndfile) -pthread
 
 $(BUILD)/fs $(BUILD)/tools $(BUILD)/tests:
 	mkdir -p $@
