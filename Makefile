@@ -23,7 +23,7 @@ endif
 
 # Everything the daemon and the tools share; main, ops, reaper and flusher
 # are the daemon's own.
-CORE := crypto store config clock log tree retention node unlock audio
+CORE := crypto store config clock log tree retention node unlock audio audit
 CORE_OBJ := $(CORE:%=$(BUILD)/fs/%.o)
 DAEMON_OBJ := $(BUILD)/fs/main.o $(BUILD)/fs/ops.o $(BUILD)/fs/reaper.o $(BUILD)/fs/flusher.o
 UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
@@ -53,7 +53,7 @@ $(BUILD)/tests/%: tests/tools/%.c | $(BUILD)/tests
 
 $(BUILD)/recfs: $(DAEMON_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/recctl: $(BUILD)/tools/recctl.o $(BUILD)/tools/recctl_admin.o $(CORE_OBJ)
+$(BUILD)/recctl: $(BUILD)/tools/recctl.o $(BUILD)/tools/recctl_audit.o $(BUILD)/tools/recctl_admin.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -73,11 +73,29 @@ struct audit_rec {
 
 /* Open (creating audit/ when needed) the trail of the store in store_dir
  * with the audit key, and start the writer thread. With enabled off it
- * does nothing and audit_log is a no-op. 0 or -errno. */
+ * does nothing and audit_log is a no-op. 0 or -errno (-EBUSY when already
+ * open).
+ *
+ * One writer per store: call it only while holding the store's lock (a
+ * store opened without STORE_READONLY), after clock_start (record times
+ * and the trail's expiry use clock_now). It finds where the chain stands
+ * (ignoring a torn tail from a crash), destroys segments past
+ * cfg->keep_ns; the first record logged starts a new segment. key and cfg
+ * are copied.
+ *
+ * The trail survives fork (fuse_daemonize): the writer drains the queue
+ * before the fork, and a child that logs gets a writer of its own. Only
+ * one of the two processes may go on logging. */
 int audit_open(const char *store_dir, const uint8_t *key, const struct audit_config *cfg);
-/* Queue one record. Thread-safe, never blocks on I/O. */
+/* Queue one record: r is copied (the caller may reuse it at once); time 0
+ * means now (clock_now). Paths longer than PATH_MAX - 1 are cut. Thread-
+ * safe, from any thread, at any time: before audit_open and after
+ * audit_close it does nothing. It never waits for I/O; when the queue is
+ * full the record is dropped and counted (see audit_dropped). */
 void audit_log(const struct audit_rec *r);
-/* Commit what is queued, destroy expired segments, stop the thread. */
+/* Commit what is queued (one last group), destroy expired segments, stop
+ * the thread, and log the chain's head. Not concurrently with audit_open;
+ * audit_log may still be called (it is then a no-op). */
 void audit_close(void);
 
 /* Records lost since audit_open: dropped because the queue was full, or

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "audit.h"
 #include "crypto.h"
 #include "flusher.h"
 #include "log.h"
@@ -120,6 +121,22 @@ static int mount_options(struct fuse_args *args, const char *config)
 	return fuse_opt_add_arg(args, opt);
 }
 
+/* A daemon event for the audit trail, with a count. */
+static void trail(uint32_t event, uint64_t count)
+{
+	struct audit_rec *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return;
+	r->event = event;
+	r->pid = (int32_t)getpid();
+	audit_comm(getpid(), r->comm);
+	r->count = count;
+	r->duration_ms = -1;
+	audit_log(r);
+	free(r);
+}
+
 static void no_core_dumps(void)
 {
 	struct rlimit rl = { 0, 0 };
@@ -150,6 +167,7 @@ static int run_mounted(struct fuse_args *args, struct fuse_cmdline_opts *co,
 	if (!co->foreground)
 		log_setup(level, 1);
 	log_info("mounted at %s", co->mountpoint);
+	trail(AUDIT_MOUNT, 0);
 	/* After fuse_daemonize: threads do not survive its fork. */
 	if (reaper_start(ops_gone, NULL) < 0) {
 		log_error("cannot start the reaper thread");
@@ -174,6 +192,7 @@ out_reaper:
 out_unmount:
 	fuse_session_unmount(se);
 	log_info("unmounted");
+	trail(AUDIT_UNMOUNT, 0);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_session:
@@ -248,15 +267,22 @@ int main(int argc, char *argv[])
 		log_warn("testing: the clock runs %lld s ahead of the system clock",
 		         (long long)(cfg.test_clock_offset_ns / NSEC_PER_SEC));
 	clock_start(store_mark_read(st), cfg.test_clock_offset_ns);
+	if (unlock_audit(st, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "recfs: %s\n", err);
+		goto out_store;
+	}
 	/* Catch-up: what expired while unmounted is gone before the first
 	 * request is served. */
 	if (node_load(st, &cfg, 0, &damaged, &reaped) < 0) {
 		fprintf(stderr, "recfs: cannot load store %s\n", cfg.path);
-		goto out_store;
+		goto out_audit;
 	}
-	if (damaged)
+	if (damaged) {
 		log_warn("%u damaged object(s) left out", damaged);
+		trail(AUDIT_DAMAGED, damaged);
+	}
 	log_info("caught up: %u expired while unmounted", reaped);
+	trail(AUDIT_CATCHUP, reaped);
 	if (ro.reap_only) {
 		rc = 0;
 		goto out_nodes;
@@ -270,6 +296,8 @@ int main(int argc, char *argv[])
 	rc = run_mounted(&args, &co, cfg.log_level);
 out_nodes:
 	node_unload();
+out_audit:
+	audit_close();
 out_store:
 	store_close(st);
 out_args:

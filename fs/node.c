@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "audio.h"
+#include "audit.h"
 #include "clock.h"
 #include "log.h"
 #include "node.h"
@@ -61,6 +62,8 @@ static void writers_del(struct node *n)
 	n->wnext->wprev = n->wprev;
 	n->wprev = n->wnext = NULL;
 }
+
+static int path_locked(const struct node *n, char *buf, size_t len);
 
 static int is_dir(const struct node *n)
 {
@@ -1023,10 +1026,20 @@ static int seal(struct node *n)
 	/* A writer that opened meanwhile could not write (n->io is ours),
 	 * but the file is not sealed while it is open for writing. */
 	if (rc == 0 && ret_wants_seal(n)) {
+		static struct audit_rec r; /* tree_lock serializes its use */
+
 		n->m.state = STATE_SEALED;
 		n->m.sealed_size = size;
 		memcpy(n->m.sha256, digest, sizeof(digest));
 		persist(n);
+		memset(&r, 0, sizeof(r));
+		r.event = AUDIT_SEAL;
+		r.id = n->id;
+		path_locked(n, r.path, sizeof(r.path));
+		r.size = size;
+		r.duration_ms = -1;
+		memcpy(r.sha256, digest, sizeof(digest));
+		audit_log(&r);
 	}
 	pthread_mutex_unlock(&tree_lock);
 	store_obj_close(tmp);
@@ -1203,7 +1216,7 @@ static ssize_t audio_read(void *ctx, void *buf, size_t len, uint64_t off)
 }
 
 /* Duration and format of n's content when libsndfile reads it as audio. */
-static int probe_audio(struct node *n, struct audio_info *ai)
+int node_audio(struct node *n, struct audio_info *ai)
 {
 	struct store_obj *obj, *tmp = NULL;
 	int rc = 0;
@@ -1233,7 +1246,7 @@ static void virt_values(struct node *n, int audio, char val[NVIRT][VIRT_BYTES], 
 	audio = audio && S_ISREG(n->m.mode) && n->m.state != STATE_RECORDING && !n->unlinked;
 	pthread_mutex_unlock(&tree_lock);
 	len[VIRT_AUDIO] = len[VIRT_AUDIO + 1] = -ENODATA;
-	if (audio && probe_audio(n, &ai) == 0) {
+	if (audio && node_audio(n, &ai) == 0) {
 		len[VIRT_AUDIO] = snprintf(val[VIRT_AUDIO], VIRT_BYTES, "%.2f", ai.seconds);
 		len[VIRT_AUDIO + 1] = snprintf(val[VIRT_AUDIO + 1], VIRT_BYTES, "%s", ai.format);
 	}
@@ -1394,6 +1407,27 @@ int node_statfs(struct statvfs *sv)
 
 #define EXPIRE_BATCH 256
 
+/* The deletion receipt: when n was due and when it was destroyed.
+ * tree_lock held. */
+static void audit_expire(const struct node *n, int64_t now)
+{
+	static struct audit_rec r; /* tree_lock serializes its use */
+	int64_t destroyed = clock_now();
+
+	memset(&r, 0, sizeof(r));
+	r.event = AUDIT_EXPIRE;
+	r.time = destroyed;
+	r.id = n->id;
+	path_locked(n, r.path, sizeof(r.path));
+	r.klass = n->m.klass;
+	r.deadline = n->m.deadline;
+	r.size = n->size;
+	r.lateness_ms = (destroyed - n->m.deadline) / 1000000;
+	r.duration_ms = -1;
+	(void)now;
+	audit_log(&r);
+}
+
 struct gone_rec {
 	const struct node *parent, *n;
 	char name[STORE_NAME_MAX + 1];
@@ -1425,6 +1459,7 @@ int node_expire_due(int64_t now, int64_t *next, node_gone_fn gone, void *ctx)
 				ret_heap_remove(n);
 				continue;
 			}
+			audit_expire(n, now);
 			drop_from_tree(n, now);
 		}
 		n = ret_heap_top();

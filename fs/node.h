@@ -96,6 +96,11 @@ int node_statfs(struct statvfs *sv);
 /* Expire every node whose deadline is <= now; returns how many. *next
  * gets the next deadline (0: none). */
 int node_expire_due(int64_t now, int64_t *next, node_gone_fn gone, void *ctx);
+/* Duration and format when libsndfile reads n's content as audio;
+ * -ENODATA when it does not. */
+struct audio_info;
+int node_audio(struct node *n, struct audio_info *ai);
+
 /* n's path from the root ("/2026/11/28/call.wav"). -ENOENT when n is no
  * longer in the tree, -ENAMETOOLONG when it does not fit. */
 int node_path(const struct node *n, char *buf, size_t len);

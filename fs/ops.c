@@ -5,11 +5,16 @@
  * FUSE_ROOT_ID): nodes live until the kernel forgets them.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio.h"
+#include "audit.h"
 #include "node.h"
 #include "ops.h"
+#include "retention.h"
 
 /* Only recfs changes this namespace, and it tells the kernel when the
  * clock removes a name, so the kernel may cache for a while. */
@@ -17,6 +22,57 @@
 #define ATTR_TIMEOUT 1.0
 
 static struct fuse_session *ops_se;
+
+/* One per open file: who opened it and, for the audit trail, how much was
+ * read through it. */
+struct handle {
+	uint64_t bytes;
+	uint32_t uid, gid;
+	int32_t pid;
+	char comm[16];
+};
+
+static void handle_close(struct node *n, struct fuse_file_info *fi, int audited);
+
+/* Fill the caller's part of an audit record. */
+static void audit_caller(fuse_req_t req, struct audit_rec *r)
+{
+	const struct fuse_ctx *fc = fuse_req_ctx(req);
+
+	r->uid = fc->uid;
+	r->gid = fc->gid;
+	r->pid = fc->pid;
+	audit_comm(fc->pid, r->comm);
+	r->duration_ms = -1;
+}
+
+/* Log event on n, by the caller of req. */
+static void audit_node(fuse_req_t req, uint32_t event, struct node *n)
+{
+	struct audit_rec *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return;
+	r->event = event;
+	audit_caller(req, r);
+	r->id = n->id;
+	node_path(n, r->path, sizeof(r->path));
+	r->size = n->size;
+	audit_log(r);
+	free(r);
+}
+
+/* dir's path + "/" + name. */
+static void entry_path(struct node *dir, const char *name, char *buf, size_t len)
+{
+	size_t at;
+
+	node_path(dir, buf, len);
+	at = strlen(buf);
+	if (at > 0 && buf[at - 1] == '/')
+		at--;
+	snprintf(buf + at, len - at, "/%s", name);
+}
 
 static struct node *N(fuse_ino_t ino)
 {
@@ -57,7 +113,7 @@ static void reply_create(fuse_req_t req, struct node *n, struct fuse_file_info *
 	e.entry_timeout = ENTRY_TIMEOUT;
 	node_stat(n, &e.attr);
 	if (fuse_reply_create(req, &e, fi) != 0) {
-		node_release(n, fi->flags);
+		handle_close(n, fi, 0);
 		node_forget(n, 1);
 	}
 }
@@ -138,6 +194,21 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	if (set & (NODE_SET_MODE | NODE_SET_UID | NODE_SET_GID)) {
+		struct audit_rec *r = calloc(1, sizeof(*r));
+
+		if (r) {
+			r->event = (set & NODE_SET_MODE) ? AUDIT_CHMOD : AUDIT_CHOWN;
+			audit_caller(req, r);
+			r->id = N(ino)->id;
+			node_path(N(ino), r->path, sizeof(r->path));
+			r->mode = attr->st_mode & 07777;
+			r->uid2 = attr->st_uid;
+			r->gid2 = attr->st_gid;
+			audit_log(r);
+			free(r);
+		}
+	}
 	node_stat(N(ino), &stb);
 	fuse_reply_attr(req, &stb, ATTR_TIMEOUT);
 }
@@ -160,6 +231,8 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 
 	caller(req, &c);
 	rc = node_make(N(parent), name, mode, rdev, target, &c, -1, &n);
+	if (rc == 0)
+		audit_node(req, AUDIT_CREATE, n);
 	reply_entry(req, n, rc);
 }
 
@@ -188,20 +261,66 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	fuse_reply_err(req, EPERM);
 }
 
+static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, int isdir)
+{
+	struct audit_rec *r = calloc(1, sizeof(*r));
+	struct node *n = NULL;
+	int rc;
+
+	if (r && node_lookup(N(parent), name, &n) == 0) {
+		r->id = n->id;
+		r->size = n->size;
+		node_forget(n, 1);
+		entry_path(N(parent), name, r->path, sizeof(r->path));
+	}
+	rc = node_remove(N(parent), name, isdir);
+	if (rc == 0 && r) {
+		r->event = AUDIT_UNLINK;
+		audit_caller(req, r);
+		audit_log(r);
+	}
+	free(r);
+	reply_status(req, rc);
+}
+
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	reply_status(req, node_remove(N(parent), name, 0));
+	remove_entry(req, parent, name, 0);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	reply_status(req, node_remove(N(parent), name, 1));
+	remove_entry(req, parent, name, 1);
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                       fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
-	reply_status(req, node_rename(N(parent), name, N(newparent), newname, flags));
+	struct audit_rec *r = calloc(1, sizeof(*r));
+	struct node *n = NULL;
+	int rc, before = -1;
+
+	if (r && node_lookup(N(parent), name, &n) == 0) {
+		before = ret_class_of(n);
+		entry_path(N(parent), name, r->path, sizeof(r->path));
+	}
+	rc = node_rename(N(parent), name, N(newparent), newname, flags);
+	if (rc == 0 && n) {
+		int after = n->m.klass;
+
+		r->event = after == before ? AUDIT_RENAME :
+		           after == CLASS_KEEP ? AUDIT_KEEP : AUDIT_UNKEEP;
+		audit_caller(req, r);
+		r->id = n->id;
+		r->size = n->size;
+		r->klass = (uint8_t)after;
+		node_path(n, r->path2, sizeof(r->path2));
+		audit_log(r);
+	}
+	if (n)
+		node_forget(n, 1);
+	free(r);
+	reply_status(req, rc);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -213,6 +332,69 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_readlink(req, buf);
+}
+
+static int opened_for_write(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* A handle for fi, and the open in the trail. */
+static void handle_new(fuse_req_t req, struct node *n, struct fuse_file_info *fi)
+{
+	struct handle *h = calloc(1, sizeof(*h));
+	struct audit_rec *r = calloc(1, sizeof(*r));
+
+	if (h && r) {
+		r->event = opened_for_write(fi->flags) ? AUDIT_OPEN_WRITE : AUDIT_OPEN_READ;
+		audit_caller(req, r);
+		r->id = n->id;
+		node_path(n, r->path, sizeof(r->path));
+		r->size = n->size;
+		audit_log(r);
+		h->uid = r->uid;
+		h->gid = r->gid;
+		h->pid = r->pid;
+		memcpy(h->comm, r->comm, sizeof(h->comm));
+	}
+	free(r);
+	fi->fh = (uint64_t)(uintptr_t)h;
+}
+
+/* Close fi's handle: log it (bytes read, or size and duration written)
+ * when audited, then release. */
+static void handle_close(struct node *n, struct fuse_file_info *fi, int audited)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct audit_rec *r = audited && h ? calloc(1, sizeof(*r)) : NULL;
+
+	if (r) {
+		struct audio_info ai;
+
+		r->uid = h->uid;
+		r->gid = h->gid;
+		r->pid = h->pid;
+		memcpy(r->comm, h->comm, sizeof(r->comm));
+		r->id = n->id;
+		node_path(n, r->path, sizeof(r->path));
+		r->duration_ms = -1;
+		if (opened_for_write(fi->flags)) {
+			r->event = AUDIT_CLOSE_WRITE;
+			if (node_audio(n, &ai) == 0)
+				r->duration_ms = (int64_t)(ai.seconds * 1000);
+		} else {
+			r->event = AUDIT_CLOSE_READ;
+			r->bytes = __atomic_load_n(&h->bytes, __ATOMIC_RELAXED);
+		}
+	}
+	node_release(n, fi->flags);
+	if (r) {
+		r->size = n->size;
+		audit_log(r);
+		free(r);
+	}
+	free(h);
+	fi->fh = 0;
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -228,6 +410,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	audit_node(req, AUDIT_CREATE, n);
+	handle_new(req, n, fi);
 	reply_create(req, n, fi);
 }
 
@@ -239,8 +423,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	handle_new(req, N(ino), fi);
 	if (fuse_reply_open(req, fi) != 0)
-		node_release(N(ino), fi->flags);
+		handle_close(N(ino), fi, 0);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -249,12 +434,16 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf = malloc(size ? size : 1);
 	ssize_t got;
 
-	(void)fi;
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	got = node_read(N(ino), buf, size, off);
+	if (got == -EIO)
+		audit_node(req, AUDIT_DAMAGED, N(ino));
+	if (got > 0 && fi->fh)
+		__atomic_add_fetch(&((struct handle *)(uintptr_t)fi->fh)->bytes, (uint64_t)got,
+		                   __ATOMIC_RELAXED);
 	if (got < 0)
 		fuse_reply_err(req, (int)-got);
 	else
@@ -283,7 +472,8 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	reply_status(req, node_release(N(ino), fi->flags));
+	handle_close(N(ino), fi, 1);
+	fuse_reply_err(req, 0);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "crypto.h"
 #include "unlock.h"
 
@@ -218,6 +219,26 @@ int unlock_init(const struct recfs_config *cfg, char *err, size_t errlen)
 				unlink(cfg->key_file);
 		}
 	}
+	crypto_key_free(key);
+	return rc;
+}
+
+int unlock_audit(struct store *st, const struct recfs_config *cfg, char *err, size_t errlen)
+{
+	uint8_t *key;
+	int rc;
+
+	if (!cfg->audit.enabled)
+		return 0;
+	key = crypto_key_alloc();
+	if (!key)
+		return -ENOMEM;
+	rc = store_subkey(st, key, AUDIT_SUBKEY_ID, AUDIT_SUBKEY_CTX);
+	if (rc == 0)
+		rc = audit_open(store_dir(st), key, &cfg->audit);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot open the audit trail of %s: %s", cfg->path,
+		         strerror(-rc));
 	crypto_key_free(key);
 	return rc;
 }

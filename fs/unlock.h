@@ -23,4 +23,8 @@ int unlock_store(const struct recfs_config *cfg, int flags, struct store **out, 
  * Refuses to touch an existing store or key file (-EEXIST). */
 int unlock_init(const struct recfs_config *cfg, char *err, size_t errlen);
 
+/* Open the store's audit trail (audit_open with the store's audit subkey)
+ * when cfg turns it on. 0 or -errno with a message in err. */
+int unlock_audit(struct store *st, const struct recfs_config *cfg, char *err, size_t errlen);
+
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "audit.h"
 #include "config.h"
 #include "crypto.h"
 #include "log.h"
@@ -36,8 +37,12 @@ static void usage(FILE *f)
 	           "  rekey --new-key FILE re-wrap every object key under a new master key (store\n"
 	           "                       unmounted); rerun the same command after an interruption\n"
 	           "  keep PATH...         move recordings on a mounted recfs into the keep folder\n"
-	           "  unkeep PATH...       move them out of it, into the mount's root\n\n"
-	           "status, ls and verify work while the store is mounted (read-only).\n"
+	           "  unkeep PATH...       move them out of it, into the mount's root\n"
+	           "  audit [--since T] [--until T] [--path GLOB] [--uid N] [--event NAME,...]\n"
+	           "        [--json]       the audit trail in time order (T: 2026-11-28 or\n"
+	           "                       2026-11-28T14:00:00Z, UTC; --until DAY includes DAY)\n"
+	           "  audit verify         check the audit trail's chain; exit 1 at a break\n\n"
+	           "status, ls, verify and audit work while the store is mounted (read-only).\n"
 	           "Exit status: 0 fine, 1 failed or damage found, 2 bad usage, 3 store in use.\n");
 }
 
@@ -66,9 +71,17 @@ static int cmd_reap(const struct recfs_config *cfg)
 		return rc == -EBUSY ? 3 : 1;
 	}
 	clock_start(store_mark_read(st), cfg->test_clock_offset_ns);
+	/* Destruction receipts go to the trail, as when the daemon reaps. */
+	rc = unlock_audit(st, cfg, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "recctl: %s\n", err);
+		store_close(st);
+		return 1;
+	}
 	rc = node_load(st, cfg, 0, &damaged, &reaped);
 	if (rc == 0)
 		node_unload();
+	audit_close();
 	store_close(st);
 	if (rc < 0) {
 		fprintf(stderr, "recctl: cannot load store %s: %s\n", cfg->path, strerror(-rc));
@@ -101,9 +114,11 @@ static int dispatch(const char *cmd, const struct recfs_config *cfg, int argc, c
 	if (!strcmp(cmd, "keep") || !strcmp(cmd, "unkeep"))
 		return recctl_keep(cfg, argc, argv, !strcmp(cmd, "keep"));
 	if (!strcmp(cmd, "init") || !strcmp(cmd, "reap") || !strcmp(cmd, "ls") ||
-	    !strcmp(cmd, "verify") || !strcmp(cmd, "rekey")) {
+	    !strcmp(cmd, "verify") || !strcmp(cmd, "rekey") || !strcmp(cmd, "audit")) {
 		if (!cfg)
 			return need_config(cmd);
+		if (!strcmp(cmd, "audit"))
+			return recctl_audit(cfg, argc, argv);
 		if (!strcmp(cmd, "init"))
 			return no_args(cmd, argc, argv) ? 2 : cmd_init(cfg);
 		if (!strcmp(cmd, "reap"))

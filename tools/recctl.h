@@ -15,6 +15,8 @@ int recctl_verify(const struct recfs_config *cfg, int argc, char **argv);
 int recctl_rekey(const struct recfs_config *cfg, int argc, char **argv);
 /* keep = 1: move into the keep folder; 0: out of it, into the root. */
 int recctl_keep(const struct recfs_config *cfg, int argc, char **argv, int keep);
+/* recctl audit [filters] | recctl audit verify (recctl_audit.c) */
+int recctl_audit(const struct recfs_config *cfg, int argc, char **argv);
 
 /* The recfs mount holding path: mount point and config (from the fsname
  * recfs mounts with). 0 or -ENOENT. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audio.h"
+#include "audit.h"
 #include "clock.h"
 #include "crypto.h"
 #include "node.h"
@@ -535,6 +536,23 @@ int recctl_rekey(const struct recfs_config *cfg, int argc, char **argv)
 	if (store_rekey_finish(st, newkey) < 0) {
 		fprintf(stderr, "recctl: cannot finish the rotation; run the same command again\n");
 		goto out;
+	}
+	{
+		struct audit_rec *r = calloc(1, sizeof(*r));
+		char err[ERRLEN];
+
+		if (r && unlock_audit(st, cfg, err, sizeof(err)) == 0) {
+			r->event = AUDIT_REKEY;
+			r->uid = getuid();
+			r->gid = getgid();
+			r->pid = getpid();
+			audit_comm(getpid(), r->comm);
+			r->count = n - bad;
+			r->duration_ms = -1;
+			audit_log(r);
+			audit_close();
+		}
+		free(r);
 	}
 	printf("re-wrapped %zu object keys (%zu damaged, left out)\n"
 	       "now set key_file = %s in the config, and keep the old key until you are sure\n",

@@ -105,6 +105,8 @@ static void test_defaults(void)
 	      "default log info, clock offset 0");
 	CHECK(!cfg.path[0] && !cfg.key_file[0] && !cfg.passphrase_file[0],
 	      "default paths empty");
+	CHECK(cfg.audit.enabled == 1 && cfg.audit.keep_ns == 180 * 86400 * SEC &&
+	      cfg.audit.log_tools == 1, "default audit on, keep 180d, log_tools on");
 }
 
 static void test_errors(void)
@@ -177,6 +179,27 @@ static void test_errors(void)
 	expect_error(STORE "[log]\nlevel = verbose\n", 5,
 		     "bad level 'verbose' (use error, warning, info or debug)");
 
+	/* Audit. */
+	expect_error(STORE "[audit]\nenabled = yes\n", 5,
+		     "bad enabled 'yes' (use on or off)");
+	expect_error(STORE "[audit]\nenabled = On\n", 5, "bad enabled 'On' (use on or off)");
+	expect_error(STORE "[audit]\nlog_tools = 1\n", 5,
+		     "bad log_tools '1' (use on or off)");
+	expect_error(STORE "[audit]\nenabled =\n", 5, "empty value for enabled");
+	expect_error(STORE "[audit]\nkeep = 0\n", 5, "keep must be longer than 0");
+	expect_error(STORE "[audit]\nkeep = 0d\n", 5, "keep must be longer than 0");
+	expect_error(STORE "[audit]\nkeep = 6 months\n", 5,
+		     "bad duration '6 months' for keep (use e.g. 45s, 30m, 2h, 30d)");
+	expect_error(STORE "[audit]\nkeep = 3654d\n", 5,
+		     "keep '3654d' is longer than 10 years");
+	expect_error(STORE "[audit]\nkeep = 90d\nenabled = off\nkeep = 30d\n", 7,
+		     "duplicate key 'keep' in section [audit] (first set on line 5)");
+	expect_error(STORE "[audit]\naudit_keep = 90d\n", 5,
+		     "unknown key 'audit_keep' in section [audit]");
+	expect_error(STORE "[audit]\nshort = 1m\n", 5,
+		     "unknown key 'short' in section [audit]");
+	expect_error(STORE "[audits]\n", 4, "unknown section [audits]");
+
 	/* Checks of the whole file. */
 	expect_error("[store]\nkey_file = /k\n", 0, "[store] path is required");
 	expect_error(STORE "passphrase_file = /p\n", 0,
@@ -217,7 +240,11 @@ static void test_full(void)
 			   "[log]\n"
 			   "level = debug\n"
 			   "[testing]\n"
-			   "clock_offset = 0\n",
+			   "clock_offset = 0\n"
+			   "[audit]\n"
+			   "enabled = off\n"
+			   "keep = 90d\n"
+			   "log_tools = off\n",
 			   &cfg, err, sizeof(err));
 
 	CHECK(rc == 0, "full file loads");
@@ -233,6 +260,17 @@ static void test_full(void)
 	CHECK(cfg.file_mode == 0640 && cfg.dir_mode == 07777, "modes");
 	CHECK(cfg.log_level == LOG_LVL_DEBUG, "log level");
 	CHECK(cfg.test_clock_offset_ns == 0, "clock offset 0 allowed");
+	CHECK(cfg.audit.enabled == 0 && cfg.audit.keep_ns == 90 * 86400 * SEC &&
+	      cfg.audit.log_tools == 0, "audit off, keep 90d, log_tools off");
+	CHECK(cfg.keep_ns == 7200 * SEC, "[audit] keep leaves [retention] keep alone");
+
+	rc = load_text(STORE "[audit]\nkeep = 1s\nenabled = on\n[retention]\nkeep = 1d\n",
+		       &cfg, err, sizeof(err));
+	CHECK(rc == 0 && cfg.audit.keep_ns == SEC && cfg.audit.enabled == 1 &&
+	      cfg.audit.log_tools == 1 && cfg.keep_ns == 86400 * SEC,
+	      "[audit] keep and [retention] keep are separate keys; log_tools default");
+	if (rc)
+		printf("      %s\n", err);
 
 	rc = load_text("\xEF\xBB\xBF[store]\r\n"
 		       "  path = /srv/rec\r\n"
@@ -322,6 +360,10 @@ static void test_example(void)
 	      cfg.group == -1 && cfg.file_mode == -1 && cfg.dir_mode == -1 &&
 	      cfg.log_level == dflt.log_level && cfg.test_clock_offset_ns == 0,
 	      "etc/recfs.conf matches the defaults");
+	CHECK(cfg.audit.enabled == dflt.audit.enabled &&
+	      cfg.audit.keep_ns == dflt.audit.keep_ns &&
+	      cfg.audit.log_tools == dflt.audit.log_tools,
+	      "etc/recfs.conf [audit] matches the defaults");
 }
 
 int main(void)
