@@ -359,7 +359,73 @@ struct verify_ctx {
 	struct store *st;
 	unsigned bad;
 	uint64_t objects, bytes;
+	int log;                /* [audit] log_tools */
+	char mnt[PATH_MAX];     /* where the store is mounted, or "" */
 };
+
+/* A tool read is accountable too ([audit] log_tools). While the store is
+ * mounted only the daemon may append to the trail, so the file is opened
+ * through the mount and the daemon logs who opened it; otherwise recctl
+ * logs the read itself. */
+static void log_tool_read(struct verify_ctx *vc, struct node *n, uint64_t bytes)
+{
+	char path[PATH_MAX], full[2 * PATH_MAX];
+	struct audit_rec *r;
+
+	if (!vc->log || node_path(n, path, sizeof(path)) < 0)
+		return;
+	if (vc->mnt[0]) {
+		int fd;
+
+		snprintf(full, sizeof(full), "%s%s", vc->mnt, path);
+		fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	r->uid = getuid();
+	r->gid = getgid();
+	r->pid = getpid();
+	audit_comm(getpid(), r->comm);
+	r->id = n->id;
+	r->size = n->size;
+	r->duration_ms = -1;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->event = AUDIT_OPEN_READ;
+	audit_log(r);
+	r->event = AUDIT_CLOSE_READ;
+	r->bytes = bytes;
+	audit_log(r);
+	free(r);
+}
+
+/* The mount point of the store cfg names, or "" when not mounted. */
+static void mount_of(const struct recfs_config *cfg, const char *conf_path, char *mnt)
+{
+	char line[3 * PATH_MAX], dev[PATH_MAX], dir[PATH_MAX], type[64], real[PATH_MAX];
+	FILE *f = fopen("/proc/mounts", "re");
+
+	(void)cfg;
+	mnt[0] = '\0';
+	if (!f || !realpath(conf_path, real)) {
+		if (f)
+			fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%4095s %4095s %63s", dev, dir, type) != 3 ||
+		    strcmp(type, "fuse.recfs") != 0)
+			continue;
+		unescape(dev);
+		unescape(dir);
+		if (strcmp(dev, real) == 0)
+			strcpy(mnt, dir);
+	}
+	fclose(f);
+}
 
 /* Read every block of n's object; for a sealed file compare size and
  * SHA-256 with what sealing recorded. */
@@ -415,8 +481,12 @@ static void verify_one(struct node *n, void *ctx)
 	char path[PATH_MAX], why[128], hex[2 * STORE_ID_BYTES + 1];
 
 	vc->objects++;
-	if (S_ISDIR(n->m.mode) || verify_node(vc, n, why, sizeof(why)) == 0)
+	if (S_ISDIR(n->m.mode))
 		return;
+	if (verify_node(vc, n, why, sizeof(why)) == 0) {
+		log_tool_read(vc, n, n->size);
+		return;
+	}
 	node_path(n, path, sizeof(path));
 	store_id_hex(&n->id, hex);
 	printf("damaged  %s (object %s): %s\n", path, hex, why);
@@ -435,7 +505,19 @@ int recctl_verify(const struct recfs_config *cfg, int argc, char **argv)
 	}
 	if (snapshot(cfg, &vc.st, &damaged) < 0)
 		return 1;
+	vc.log = cfg->audit.enabled && cfg->audit.log_tools;
+	if (vc.log) {
+		char err[ERRLEN];
+
+		mount_of(cfg, recctl_config_path, vc.mnt);
+		if (!vc.mnt[0] && store_busy(cfg))
+			vc.log = 0; /* another recctl holds it: nobody may append */
+		else if (!vc.mnt[0] && unlock_audit(vc.st, cfg, err, sizeof(err)) < 0)
+			vc.log = 0;
+	}
 	tree_walk(tree_root(), verify_one, &vc);
+	if (vc.log && !vc.mnt[0])
+		audit_close();
 	if (damaged)
 		printf("damaged  %u object(s) whose header or metadata does not authenticate "
 		       "(ids in the messages above)\n", damaged);
