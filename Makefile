@@ -86,10 +86,68 @@ demo: deps
 undemo:
 	sh tools/demo.sh stop
 
+# install: programs to $(PREFIX)/sbin (recbench, when built, to bin), man
+# pages, systemd units, examples and docs; /etc/recfs/recfs.conf only when
+# there is none. mount(8) looks for mount.recfs in /sbin only, so with a
+# PREFIX other than /usr a symlink MOUNT_HELPER_DIR/mount.recfs points at
+# $(PREFIX)/sbin/mount.recfs (MOUNT_HELPER_DIR= installs none). The units
+# name $(PREFIX)/sbin in their ExecStart= lines.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MOUNT_HELPER_DIR ?= /sbin
+INSTALL_UNITS := recfs@.service recfs-reap.service recfs-reap.timer
+INSTALL_DOCS := README.md $(wildcard docs/*.md)
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)$(PREFIX)/share/doc/recfs/examples/systemd $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BUILD)/recfs $(DESTDIR)$(PREFIX)/sbin/recfs
 	install -m 0755 $(BUILD)/recctl $(DESTDIR)$(PREFIX)/sbin/recctl
+	install -m 0755 tools/mount.recfs $(DESTDIR)$(PREFIX)/sbin/mount.recfs
+	if [ -x $(BUILD)/recbench ]; then \
+	  install -m 0755 $(BUILD)/recbench $(DESTDIR)$(PREFIX)/bin/recbench; fi
+	@set -e; case "$(PREFIX)" in /usr | /usr/ | /) exit 0 ;; esac; \
+	if [ -z "$(MOUNT_HELPER_DIR)" ] || [ "$(MOUNT_HELPER_DIR)" = "$(PREFIX)/sbin" ]; then exit 0; fi; \
+	link=$(DESTDIR)$(MOUNT_HELPER_DIR)/mount.recfs; \
+	if [ -e "$$link" ] && [ ! -L "$$link" ]; then \
+	  echo "recfs: $$link exists and is not a symlink; left alone" >&2; exit 0; fi; \
+	install -d $(DESTDIR)$(MOUNT_HELPER_DIR); \
+	echo "ln -sf $(PREFIX)/sbin/mount.recfs $$link"; \
+	ln -sf $(PREFIX)/sbin/mount.recfs "$$link"
+	install -m 0644 man/recfs.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/recfs.conf.5
+	install -m 0644 man/recfs.8 man/recctl.8 man/mount.recfs.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for u in $(INSTALL_UNITS); do \
+	  sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' etc/systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u && \
+	  cp -p $(DESTDIR)$(UNITDIR)/$$u $(DESTDIR)$(PREFIX)/share/doc/recfs/examples/systemd/$$u || exit 1; \
+	done
+	install -m 0644 etc/recfs.conf $(DESTDIR)$(PREFIX)/share/doc/recfs/examples/recfs.conf
+	install -m 0644 $(INSTALL_DOCS) $(DESTDIR)$(PREFIX)/share/doc/recfs/
+	@if [ -e $(DESTDIR)/etc/recfs/recfs.conf ]; then \
+	  echo "recfs: $(DESTDIR)/etc/recfs/recfs.conf exists; left as it is"; \
+	else \
+	  echo "install -m 0644 etc/recfs.conf $(DESTDIR)/etc/recfs/recfs.conf"; \
+	  install -d -m 0755 $(DESTDIR)/etc/recfs && \
+	  install -m 0644 etc/recfs.conf $(DESTDIR)/etc/recfs/recfs.conf; \
+	fi
+	@echo "recfs: installed. Next: recctl init --config /etc/recfs/recfs.conf (see recfs(8))"
+
+# uninstall: what install put there, except /etc/recfs (config and key) and
+# of course every store.
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/recfs $(DESTDIR)$(PREFIX)/sbin/recctl \
+	  $(DESTDIR)$(PREFIX)/sbin/mount.recfs $(DESTDIR)$(PREFIX)/bin/recbench \
+	  $(DESTDIR)$(PREFIX)/share/man/man5/recfs.conf.5 \
+	  $(DESTDIR)$(PREFIX)/share/man/man8/recfs.8 \
+	  $(DESTDIR)$(PREFIX)/share/man/man8/recctl.8 \
+	  $(DESTDIR)$(PREFIX)/share/man/man8/mount.recfs.8 \
+	  $(INSTALL_UNITS:%=$(DESTDIR)$(UNITDIR)/%)
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/recfs
+	@link=$(DESTDIR)$(MOUNT_HELPER_DIR)/mount.recfs; \
+	if [ -n "$(MOUNT_HELPER_DIR)" ] && [ -L "$$link" ] && \
+	   [ "$$(readlink "$$link")" = "$(PREFIX)/sbin/mount.recfs" ]; then \
+	  echo "rm -f $$link"; rm -f "$$link"; fi
+	@echo "recfs: /etc/recfs and the stores are left in place"
 
 clean:
 	rm -rf build build-san

@@ -103,16 +103,15 @@ static int mountpoint_busy(const char *path, char *why, size_t len)
 	return 0;
 }
 
-/* allow_other, default_permissions, subtype and fsname = the absolute
- * config path, with the characters fuse_opt treats specially escaped. */
-static int mount_options(struct fuse_args *args, const char *config)
+/* allow_other, default_permissions, subtype and fsname = the store's
+ * path (as in an fstab line, so mount -a sees it is mounted), with the
+ * characters fuse_opt treats specially escaped. */
+static int mount_options(struct fuse_args *args, const char *store)
 {
-	char abs[PATH_MAX], opt[3 * PATH_MAX + 128], *o;
+	char opt[3 * PATH_MAX + 128], *o;
 
-	if (!realpath(config, abs))
-		snprintf(abs, sizeof(abs), "%s", config);
 	o = opt + sprintf(opt, "-oallow_other,default_permissions,subtype=recfs,fsname=");
-	for (const char *c = abs; *c; c++) {
+	for (const char *c = store; *c; c++) {
 		if (*c == ',' || *c == '\\')
 			*o++ = '\\';
 		*o++ = *c;
@@ -146,18 +145,14 @@ static void no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0);
 }
 
-static int run_mounted(struct fuse_args *args, struct fuse_cmdline_opts *co,
+static int run_mounted(struct fuse_session *se, struct fuse_cmdline_opts *co,
                        enum log_level level)
 {
 	struct fuse_loop_config *lc = NULL;
-	struct fuse_session *se;
 	int rc = 1;
 
-	se = ops_session_new(args);
-	if (!se)
-		return 1;
 	if (fuse_set_signal_handlers(se) != 0)
-		goto out_session;
+		return 1;
 	if (fuse_session_mount(se, co->mountpoint) != 0) {
 		fprintf(stderr, "recfs: cannot mount at %s\n", co->mountpoint);
 		goto out_signals;
@@ -195,8 +190,6 @@ out_unmount:
 	trail(AUDIT_UNMOUNT, 0);
 out_signals:
 	fuse_remove_signal_handlers(se);
-out_session:
-	fuse_session_destroy(se);
 	return rc;
 }
 
@@ -206,6 +199,7 @@ int main(int argc, char *argv[])
 	struct fuse_cmdline_opts co = { 0 };
 	struct recfs_opts ro = { 0 };
 	struct recfs_config cfg;
+	struct fuse_session *se = NULL;
 	struct store *st = NULL;
 	char err[PATH_MAX + 256];
 	unsigned damaged = 0, reaped = 0;
@@ -259,6 +253,17 @@ int main(int argc, char *argv[])
 			goto out_args;
 		}
 	}
+	/* Mount options are checked now: a typo must not cost a catch-up. */
+	if (!ro.reap_only) {
+		char abs[PATH_MAX];
+
+		if (!realpath(ro.config, abs))
+			snprintf(abs, sizeof(abs), "%s", ro.config);
+		if (mount_options(&args, cfg.path) < 0 || !(se = ops_session_new(&args, abs))) {
+			fprintf(stderr, "recfs: bad mount options (see recfs --help)\n");
+			goto out_args;
+		}
+	}
 	if (unlock_store(&cfg, 0, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "recfs: %s\n", err);
 		goto out_args;
@@ -287,13 +292,7 @@ int main(int argc, char *argv[])
 		rc = 0;
 		goto out_nodes;
 	}
-	/* The config's path as the fsname: /proc/mounts then tells recctl
-	 * which config a mount point belongs to. */
-	if (mount_options(&args, ro.config) < 0) {
-		fprintf(stderr, "recfs: out of memory\n");
-		goto out_nodes;
-	}
-	rc = run_mounted(&args, &co, cfg.log_level);
+	rc = run_mounted(se, &co, cfg.log_level);
 out_nodes:
 	node_unload();
 out_audit:
@@ -301,6 +300,8 @@ out_audit:
 out_store:
 	store_close(st);
 out_args:
+	if (se)
+		fuse_session_destroy(se);
 	free(co.mountpoint);
 	free(ro.mountpoint);
 	free(ro.config);

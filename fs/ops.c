@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #define ATTR_TIMEOUT 1.0
 
 static struct fuse_session *ops_se;
+static char ops_config[PATH_MAX]; /* user.recfs.config on the root */
 
 /* One per open file: who opened it and, for the audit trail, how much was
  * read through it. */
@@ -587,6 +589,12 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
+	/* Which config this mount runs with: recctl finds the store by it. */
+	if (ino == FUSE_ROOT_ID && strcmp(name, "user.recfs.config") == 0) {
+		reply_xattr(req, size && size < strlen(ops_config) ? -ERANGE :
+		                 (ssize_t)strlen(ops_config), ops_config, size);
+		return;
+	}
 	buf = size ? malloc(size) : NULL;
 	if (size && !buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -656,8 +664,9 @@ static const struct fuse_lowlevel_ops recfs_ops = {
 	.access = op_access,
 };
 
-struct fuse_session *ops_session_new(struct fuse_args *args)
+struct fuse_session *ops_session_new(struct fuse_args *args, const char *config)
 {
+	snprintf(ops_config, sizeof(ops_config), "%s", config);
 	ops_se = fuse_session_new(args, &recfs_ops, sizeof(recfs_ops), NULL);
 	return ops_se;
 }

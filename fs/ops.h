@@ -9,8 +9,10 @@
 
 #include "node.h"
 
-/* A low-level session with recfs's operations; NULL on error. */
-struct fuse_session *ops_session_new(struct fuse_args *args);
+/* A low-level session with recfs's operations (args are checked here);
+ * config is the absolute config path, shown as user.recfs.config on the
+ * root. NULL on error. */
+struct fuse_session *ops_session_new(struct fuse_args *args, const char *config);
 
 /* node_gone_fn for the reaper: tells the kernel a name has expired. */
 void ops_gone(void *ctx, const struct node *parent, const struct node *n, const char *name);

@@ -120,6 +120,10 @@ static void probe_error(int rc, const char *path, uint32_t version, char *err, s
 	case -EBADMSG:
 		snprintf(err, errlen, "damaged superblock in %s/recfs.store (checksum mismatch)", path);
 		break;
+	case -EINPROGRESS:
+		snprintf(err, errlen, "a key rotation of %s was interrupted: run the same "
+		         "recctl rekey --new-key FILE again to finish it", path);
+		break;
 	default:
 		snprintf(err, errlen, "cannot open store %s: %s", path, strerror(-rc));
 	}

@@ -93,8 +93,6 @@ static int cmd_reap(const struct recfs_config *cfg)
 	return 0;
 }
 
-const char *recctl_config_path = "";
-
 static int need_config(const char *cmd)
 {
 	fprintf(stderr, "recctl: %s needs --config FILE\n", cmd);
@@ -169,7 +167,6 @@ int main(int argc, char *argv[])
 			sub[nsub++] = argv[i];
 	}
 	if (conf) {
-		recctl_config_path = conf;
 		cfg_defaults(&cfg);
 		if (cfg_load(&cfg, conf, err, sizeof(err)) != 0) {
 			fprintf(stderr, "recctl: %s\n", err);

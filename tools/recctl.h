@@ -18,9 +18,6 @@ int recctl_keep(const struct recfs_config *cfg, int argc, char **argv, int keep)
 /* recctl audit [filters] | recctl audit verify (recctl_audit.c) */
 int recctl_audit(const struct recfs_config *cfg, int argc, char **argv);
 
-/* The --config path as given (verify uses it to find the store's mount). */
-extern const char *recctl_config_path;
-
 /* The recfs mount holding path: mount point and config (from the fsname
  * recfs mounts with). 0 or -ENOENT. */
 int recctl_find_mount(const char *path, char *mnt, char *conf);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,7 +45,7 @@ static void unescape(char *s)
 }
 
 /* The recfs mount holding path (longest prefix): its mount point and the
- * config it was mounted with (recfs puts it in the fsname). 0 or -ENOENT. */
+ * config it was mounted with (the root's user.recfs.config). 0 or -ENOENT. */
 int recctl_find_mount(const char *path, char *mnt, char *conf)
 {
 	char real[PATH_MAX], line[3 * PATH_MAX], dev[PATH_MAX], dir[PATH_MAX], type[64];
@@ -69,11 +70,17 @@ int recctl_find_mount(const char *path, char *mnt, char *conf)
 		                                     len == 1) && len > best) {
 			best = len;
 			strcpy(mnt, dir);
-			strcpy(conf, dev);
 		}
 	}
 	fclose(f);
-	return best ? 0 : -ENOENT;
+	if (!best)
+		return -ENOENT;
+	ssize_t n = getxattr(mnt, "user.recfs.config", conf, PATH_MAX - 1);
+
+	if (n < 0)
+		return -errno;
+	conf[n] = '\0';
+	return 0;
 }
 
 /* Is the store mounted (or busy with another recctl)? */
@@ -402,15 +409,15 @@ static void log_tool_read(struct verify_ctx *vc, struct node *n, uint64_t bytes)
 	free(r);
 }
 
-/* The mount point of the store cfg names, or "" when not mounted. */
-static void mount_of(const struct recfs_config *cfg, const char *conf_path, char *mnt)
+/* The mount point of the store cfg names (recfs mounts with the store's
+ * path as the source), or "" when not mounted. */
+static void mount_of(const struct recfs_config *cfg, char *mnt)
 {
 	char line[3 * PATH_MAX], dev[PATH_MAX], dir[PATH_MAX], type[64], real[PATH_MAX];
 	FILE *f = fopen("/proc/mounts", "re");
 
-	(void)cfg;
 	mnt[0] = '\0';
-	if (!f || !realpath(conf_path, real)) {
+	if (!f || !realpath(cfg->path, real)) {
 		if (f)
 			fclose(f);
 		return;
@@ -509,7 +516,7 @@ int recctl_verify(const struct recfs_config *cfg, int argc, char **argv)
 	if (vc.log) {
 		char err[ERRLEN];
 
-		mount_of(cfg, recctl_config_path, vc.mnt);
+		mount_of(cfg, vc.mnt);
 		if (!vc.mnt[0] && store_busy(cfg))
 			vc.log = 0; /* another recctl holds it: nobody may append */
 		else if (!vc.mnt[0] && unlock_audit(vc.st, cfg, err, sizeof(err)) < 0)
@@ -598,8 +605,15 @@ int recctl_rekey(const struct recfs_config *cfg, int argc, char **argv)
 		fprintf(stderr, "recctl: new key file %s must hold exactly 32 bytes\n", newkey_file);
 		goto out;
 	}
-	if (rekey_open(cfg, newkey_file, &st, &switched) < 0)
+	switch (rekey_open(cfg, newkey_file, &st, &switched)) {
+	case 0:
+		break;
+	case -EBUSY:
+		rc = 3;
 		goto out;
+	default:
+		goto out;
+	}
 	if (!switched) {
 		if (store_rekey_begin(st, newkey) < 0 || store_list(st, &ids, &n) < 0) {
 			fprintf(stderr, "recctl: cannot start the rotation: %s\n", strerror(errno));
