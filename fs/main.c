@@ -117,7 +117,9 @@ static int mount_options(struct fuse_args *args, const char *store)
 		*o++ = *c;
 	}
 	*o = '\0';
-	return fuse_opt_add_arg(args, opt);
+	/* First, so an fsname the caller gives (mount.recfs passes the fstab
+	 * source) wins. */
+	return fuse_opt_insert_arg(args, 1, opt);
 }
 
 /* A daemon event for the audit trail, with a count. */

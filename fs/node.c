@@ -659,6 +659,7 @@ out:
 }
 
 static int seal(struct node *n);
+static int truncate_to(struct node *n, uint64_t size);
 
 /* After a move: classes and deadlines of n's subtree follow its new
  * place; collect kept files that want a seal. tree_lock held. */
@@ -913,6 +914,18 @@ int node_open(struct node *n, int flags)
 		persist(n);
 	}
 	pthread_mutex_unlock(&tree_lock);
+	/* libfuse asks for atomic O_TRUNC: the kernel leaves it to open. */
+	if (rc == 0 && (flags & O_TRUNC)) {
+		rc = truncate_to(n, 0);
+		if (rc == 0) {
+			pthread_mutex_lock(&tree_lock);
+			n->m.mtime = n->m.ctime = clock_now();
+			pthread_mutex_unlock(&tree_lock);
+		}
+		if (rc < 0)
+			handle_put(n, 1);
+		return rc;
+	}
 	if (rc < 0)
 		handle_put(n, 0);
 	return rc;
