@@ -5,7 +5,9 @@
  * negative errno. All functions are thread-safe once crypto_init succeeded.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
+#include <string.h>
 
 #include "crypto.h"
 
@@ -52,14 +54,50 @@ void crypto_secret_free(void *p)
 	sodium_free(p);
 }
 
+/* Keys come from slabs of guarded, locked memory: a sodium_malloc per
+ * key would cost several system calls and pages for every file opened.
+ * A free key holds the link to the next free one; slabs are never
+ * returned (their number follows the peak of open files). */
+#define SLAB_KEYS 1024
+
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *key_free_list;
+
 uint8_t *crypto_key_alloc(void)
 {
-	return crypto_secret_alloc(CRYPTO_KEY_BYTES);
+	uint8_t *key;
+
+	pthread_mutex_lock(&key_lock);
+	if (!key_free_list) {
+		uint8_t *slab = sodium_malloc((size_t)SLAB_KEYS * CRYPTO_KEY_BYTES);
+
+		for (int i = 0; slab && i < SLAB_KEYS; i++) {
+			uint8_t *k = slab + (size_t)i * CRYPTO_KEY_BYTES;
+
+			memcpy(k, &key_free_list, sizeof(key_free_list));
+			key_free_list = k;
+		}
+	}
+	key = key_free_list;
+	if (key) {
+		memcpy(&key_free_list, key, sizeof(key_free_list));
+		sodium_memzero(key, CRYPTO_KEY_BYTES);
+	}
+	pthread_mutex_unlock(&key_lock);
+	if (!key)
+		errno = ENOMEM;
+	return key;
 }
 
 void crypto_key_free(uint8_t *key)
 {
-	crypto_secret_free(key);
+	if (!key)
+		return;
+	sodium_memzero(key, CRYPTO_KEY_BYTES);
+	pthread_mutex_lock(&key_lock);
+	memcpy(key, &key_free_list, sizeof(key_free_list));
+	key_free_list = key;
+	pthread_mutex_unlock(&key_lock);
 }
 
 void crypto_random(void *buf, size_t n)

@@ -1349,7 +1349,7 @@ static int xa_store(struct node *n, const char *name, const void *val, size_t vl
 	if (off >= 0) {
 		memcpy(x, old, (size_t)off);
 		memcpy(x + off, old + off + 3 + nlen + old_vlen, len - (size_t)off);
-	} else {
+	} else if (len) {
 		memcpy(x, old, len);
 	}
 	if (val) {

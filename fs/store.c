@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -852,13 +853,29 @@ static int block_read(struct store_obj *obj, uint64_t idx, uint8_t *plain, uint3
 /* Runs of whole blocks move between the file and this per-thread buffer
  * with one system call; each block is still sealed on its own. */
 #define BATCH_BLOCKS 64
-static __thread uint8_t *batch_buf;
+static pthread_key_t batch_key;
+static pthread_once_t batch_once = PTHREAD_ONCE_INIT;
+
+static void batch_key_make(void)
+{
+	/* Freed when its thread ends: FUSE worker threads come and go. */
+	pthread_key_create(&batch_key, free);
+}
 
 static uint8_t *batch(void)
 {
-	if (!batch_buf)
-		batch_buf = malloc((size_t)BATCH_BLOCKS * STORE_CBLOCK_BYTES);
-	return batch_buf;
+	uint8_t *b;
+
+	pthread_once(&batch_once, batch_key_make);
+	b = pthread_getspecific(batch_key);
+	if (!b) {
+		b = malloc((size_t)BATCH_BLOCKS * STORE_CBLOCK_BYTES);
+		if (b && pthread_setspecific(batch_key, b) != 0) {
+			free(b);
+			b = NULL;
+		}
+	}
+	return b;
 }
 
 /* Whole blocks [idx, idx + n) that can bypass the one-block cache. */
