@@ -27,7 +27,7 @@ CONF
 	fi
 	[ -f "$demo/store/recfs.store" ] || "$top/$build/recctl" init --config "$conf"
 	echo "recfs demo: mounting at $mnt (Ctrl-C or 'make undemo' to stop)"
-	echo "  try: mkdir -p $mnt/2026/11/28 && sox -n -r 8000 -c 1 $mnt/2026/11/28/call-1.wav synth 3 sine 440"
+	echo "  try: mkdir -p $mnt/2026/11/28 && sox -n -r 8000 -b 16 -c 1 $mnt/2026/11/28/call-1.wav synth 3 sine 440"
 	echo "       getfattr -d -m user.recfs $mnt/2026/11/28/call-1.wav; mv $mnt/2026/11/28/call-1.wav $mnt/keep/"
 	exec "$top/$build/recfs" --config "$conf" "$mnt" -f
 	;;
