@@ -1399,7 +1399,8 @@ int store_rekey_finish(struct store *st, const uint8_t *newkey)
 	memcpy(st->master, newkey, CRYPTO_KEY_BYTES);
 	if (mark)
 		store_mark_write(st, mark);
-	if (unlinkat(st->dirfd, REKEY_FILE, 0) < 0)
+	/* Gone already when a rerun finds the rotation finished. */
+	if (unlinkat(st->dirfd, REKEY_FILE, 0) < 0 && errno != ENOENT)
 		return -errno;
 	return fsync(st->dirfd) < 0 ? -errno : 0;
 }

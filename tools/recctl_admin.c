@@ -607,6 +607,7 @@ int recctl_rekey(const struct recfs_config *cfg, int argc, char **argv)
 	}
 	switch (rekey_open(cfg, newkey_file, &st, &switched)) {
 	case 0:
+		clock_start(store_mark_read(st), cfg->test_clock_offset_ns);
 		break;
 	case -EBUSY:
 		rc = 3;
