@@ -150,4 +150,65 @@ uninstall:
 	@echo "recfs: /etc/recfs and the stores are left in place"
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
+
+# ---- fuzzing and valgrind (docs/fuzzing.md) ----
+# fuzz-build: libFuzzer targets tests/fuzz/fuzz_*.c and the seed generator
+# in $(FUZZ_BUILD), with clang, ASan and UBSan; the core is compiled again
+# there, so no other build is touched. fuzz: each target FUZZ_SECONDS
+# seconds on generated seeds after its saved regression inputs; any crash,
+# leak, UB or harness finding fails (tests/fuzz/run.sh).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= $(BUILD)-fuzz
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# The project's defines and includes, its warnings without -Werror (clang
+# warns about things gcc does not; a warning must not stop a fuzz run).
+FUZZ_CFLAGS = -g -O1 $(filter -std=% -D% -I% -pthread,$(CFLAGS)) $(filter-out -Werror,$(WARN)) -Itests/fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CORE_OBJ := $(CORE:%=$(FUZZ_BUILD)/fs/%.o) $(FUZZ_BUILD)/harness.o
+# Kept, so a second fuzz-build relinks nothing.
+.SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/mkcorpus.o
+
+.PHONY: fuzz fuzz-build valgrind
+fuzz-build:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "recfs: $(FUZZ_CC) not found; run tools/deps.sh (clang, libclang-rt-14-dev)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/mkcorpus
+
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+$(FUZZ_BUILD)/fs/%.o: fs/%.c fs/*.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c -o $@ $<
+$(FUZZ_BUILD)/%.o: tests/fuzz/%.c tests/fuzz/harness.h fs/*.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c -o $@ $<
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o $(FUZZ_CORE_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+# mkcorpus has its own main: the instrumented objects without libFuzzer.
+$(FUZZ_BUILD)/mkcorpus: $(FUZZ_BUILD)/mkcorpus.o $(FUZZ_CORE_OBJ)
+	$(FUZZ_CC) $(subst fuzzer,fuzzer-no-link,$(FUZZ_SAN)) -o $@ $^ $(LDLIBS)
+
+# valgrind: memcheck over every unit test of $(BUILD) (built first). A
+# memcheck error (the log has it) and a test that fails under valgrind are
+# told apart in the summary; either fails the target.
+valgrind: $(UNIT_BIN)
+	@command -v valgrind >/dev/null || { echo "recfs: valgrind not found; run tools/deps.sh" >&2; exit 1; }
+	@clean=0; vgerr=0; tfail=0; \
+	for t in $(UNIT_BIN); do \
+	  log=$$(mktemp /tmp/recfs-valgrind.XXXXXX) || exit 2; \
+	  out=$$(mktemp /tmp/recfs-valgrind.XXXXXX) || exit 2; \
+	  valgrind -q --error-exitcode=1 --leak-check=full --log-file="$$log" $$t >"$$out" 2>&1; rc=$$?; \
+	  if [ -s "$$log" ]; then \
+	    vgerr=$$((vgerr + 1)); echo "valgrind: $$t: MEMCHECK ERRORS"; sed 's/^/    | /' "$$log" | head -n 80; \
+	  elif [ $$rc -ne 0 ]; then \
+	    tfail=$$((tfail + 1)); echo "valgrind: $$t: memcheck clean, but the test failed (exit $$rc):"; \
+	    grep -v '^PASS:' "$$out" | tail -n 10 | sed 's/^/    | /'; \
+	  else \
+	    clean=$$((clean + 1)); echo "valgrind: $$t: clean"; \
+	  fi; \
+	  rm -f "$$log" "$$out"; \
+	done; \
+	echo "valgrind: $$clean clean, $$vgerr with memcheck errors, $$tfail failed under valgrind"; \
+	[ $$vgerr -eq 0 ] && [ $$tfail -eq 0 ]

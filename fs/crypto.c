@@ -119,13 +119,14 @@ int crypto_key_from_passphrase(uint8_t *key, const char *pass, size_t passlen,
                                const uint8_t salt[CRYPTO_SALT_BYTES],
                                uint64_t opslimit, uint64_t memlimit)
 {
-	/* Limits come from the superblock, so they are checked here rather
-	 * than trusted: libsodium would only report EINVAL as -1. */
+	/* Limits come from the superblock, whose checksum anyone who can
+	 * write it can redo: capped at libsodium's "sensitive" level, so a
+	 * forged superblock cannot make every mount hang for hours. */
 	if (!pass || passlen > crypto_pwhash_PASSWD_MAX ||
 	    opslimit < crypto_pwhash_OPSLIMIT_MIN ||
-	    opslimit > crypto_pwhash_OPSLIMIT_MAX ||
+	    opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE ||
 	    memlimit < crypto_pwhash_MEMLIMIT_MIN ||
-	    memlimit > crypto_pwhash_MEMLIMIT_MAX)
+	    memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE)
 		return -EINVAL;
 	if (crypto_pwhash(key, CRYPTO_KEY_BYTES, pass, passlen, salt, opslimit,
 			  (size_t)memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {

@@ -65,7 +65,10 @@ static int load_passphrase(const struct recfs_config *cfg, const struct store_kd
 	} else {
 		rc = crypto_key_from_passphrase(key, (const char *)buf, len, kdf->salt,
 		                                kdf->opslimit, kdf->memlimit);
-		if (rc < 0)
+		if (rc == -EINVAL)
+			snprintf(err, errlen, "store %s asks for passphrase work limits beyond what "
+			         "recfs allows (damaged or forged superblock?)", cfg->path);
+		else if (rc < 0)
 			snprintf(err, errlen, "cannot derive the key from the passphrase: %s",
 			         strerror(-rc));
 	}
