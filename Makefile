@@ -21,11 +21,11 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-# Everything the daemon and the tools share; main, ops, reaper and flusher
-# are the daemon's own.
+# Everything the daemon and the tools share; main, ops and reaper are the
+# daemon's own.
 CORE := crypto store config clock log tree retention node unlock audio audit
 CORE_OBJ := $(CORE:%=$(BUILD)/fs/%.o)
-DAEMON_OBJ := $(BUILD)/fs/main.o $(BUILD)/fs/ops.o $(BUILD)/fs/reaper.o $(BUILD)/fs/flusher.o
+DAEMON_OBJ := $(BUILD)/fs/main.o $(BUILD)/fs/ops.o $(BUILD)/fs/reaper.o
 UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT:%=$(BUILD)/tests/%)
 # Small standalone programs the integration tests drive the mount with.
@@ -152,6 +152,15 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
+# The benchmark of issue 4: recfs beside a plain folder, bindfs, gocryptfs
+# and securefs (tests/bench/run.sh; BENCH_QUICK=1 for the smoke version).
+.PHONY: bench
+bench: all $(BUILD)/tests/fsbench
+	BUILD=$(BUILD) BENCH_NO_BUILD=1 bash tests/bench/run.sh
+
+$(BUILD)/tests/fsbench: tests/bench/fsbench.c | $(BUILD)/tests
+	$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $@ $< -pthread
+
 # ---- fuzzing and valgrind (docs/fuzzing.md) ----
 # fuzz-build: libFuzzer targets tests/fuzz/fuzz_*.c and the seed generator
 # in $(FUZZ_BUILD), with clang, ASan and UBSan; the core is compiled again
@@ -212,3 +221,21 @@ valgrind: $(UNIT_BIN)
 	done; \
 	echo "valgrind: $$clean clean, $$vgerr with memcheck errors, $$tfail failed under valgrind"; \
 	[ $$vgerr -eq 0 ] && [ $$tfail -eq 0 ]
+
+# stress: the model checker (41-model) and the crash test (42-crash) with
+# long budgets, on the normal build (docs/testing.md). Defaults: 16 fsx
+# phases of up to 100 000 ops (at most 10 min each), 100 kill -9 rounds.
+STRESS_SEEDS ?= 16
+STRESS_OPS ?= 100000
+STRESS_SECS ?= 600
+STRESS_ROUNDS ?= 100
+.PHONY: stress
+stress: all
+	@b=$$(cd $(BUILD) && pwd); failed=0; \
+	for t in tests/integration/41-model.sh tests/integration/42-crash.sh; do \
+	  echo "stress: $$t"; \
+	  RECFS=$$b/recfs RECCTL=$$b/recctl TESTBIN=$$b/tests BUILD=$$b \
+	  MODEL_SEEDS=$(STRESS_SEEDS) MODEL_OPS=$(STRESS_OPS) MODEL_SECS=$(STRESS_SECS) \
+	  CRASH_ROUNDS=$(STRESS_ROUNDS) CRASH_SECS=1000000 bash $$t || failed=$$((failed + 1)); \
+	done; \
+	echo "stress: $$failed of 2 tests failed"; [ $$failed -eq 0 ]

@@ -18,7 +18,6 @@
 #include "config.h"
 #include "audit.h"
 #include "crypto.h"
-#include "flusher.h"
 #include "log.h"
 #include "node.h"
 #include "ops.h"
@@ -170,20 +169,14 @@ static int run_mounted(struct fuse_session *se, struct fuse_cmdline_opts *co,
 		log_error("cannot start the reaper thread");
 		goto out_unmount;
 	}
-	if (flusher_start(ops_flush, NULL) < 0) {
-		log_error("cannot start the flusher thread");
-		goto out_reaper;
-	}
 	lc = fuse_loop_cfg_create();
 	if (!lc)
-		goto out_flusher;
+		goto out_reaper;
 	fuse_loop_cfg_set_max_threads(lc, MAX_THREADS);
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)co->clone_fd);
 	rc = co->singlethread ? fuse_session_loop(se) : fuse_session_loop_mt(se, lc);
 	rc = rc < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(lc);
-out_flusher:
-	flusher_stop();
 out_reaper:
 	reaper_stop();
 out_unmount:

@@ -43,25 +43,6 @@ static size_t shred_len, shred_cap;
 static struct node **dirty;
 static size_t dirty_len, dirty_cap;
 static int64_t last_mark;
-static struct node writers_head = { .wprev = &writers_head, .wnext = &writers_head };
-
-/* The list of nodes with a writer, for node_writers(). tree_lock held. */
-static void writers_add(struct node *n)
-{
-	n->wnext = &writers_head;
-	n->wprev = writers_head.wprev;
-	writers_head.wprev->wnext = n;
-	writers_head.wprev = n;
-}
-
-static void writers_del(struct node *n)
-{
-	if (!n->wnext)
-		return;
-	n->wprev->wnext = n->wnext;
-	n->wnext->wprev = n->wprev;
-	n->wprev = n->wnext = NULL;
-}
 
 static int path_locked(const struct node *n, char *buf, size_t len);
 
@@ -408,7 +389,6 @@ void node_unload(void)
 	if (!node_readonly)
 		node_housekeeping(clock_now());
 	tree_destroy();
-	writers_head.wprev = writers_head.wnext = &writers_head;
 	ret_heap_free();
 	free(shred_q);
 	free(dirty);
@@ -608,8 +588,6 @@ int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
 		obj = NULL;
 		n->nopen = 1;
 		n->nwriters = writable(open_flags);
-		if (n->nwriters)
-			writers_add(n);
 	}
 	dir->m.mtime = dir->m.ctime = now;
 	ret_update(dir, now);
@@ -852,7 +830,6 @@ static void handle_put(struct node *n, int wrote)
 		store_obj_flush(n->obj);
 	pthread_mutex_lock(&tree_lock);
 	if (wrote && --n->nwriters == 0) {
-		writers_del(n);
 		n->m.state = STATE_CLOSED;
 		n->m.ended = now;
 		ret_update(n, now);
@@ -906,7 +883,6 @@ int node_open(struct node *n, int flags)
 	if (n->m.state == STATE_SEALED) {
 		rc = -EPERM; /* sealed between the check and the handle */
 	} else if (n->nwriters++ == 0) {
-		writers_add(n);
 		n->m.state = STATE_RECORDING;
 		n->m.ended = 0;
 		ret_update(n, clock_now());
@@ -944,7 +920,19 @@ ssize_t node_read(struct node *n, void *buf, size_t len, off_t off)
 	if (off < 0)
 		return -EINVAL;
 	pthread_mutex_lock(&n->io);
-	rc = n->obj ? store_obj_pread(n->obj, buf, len, (uint64_t)off) : -EBADF;
+	if (!n->obj) {
+		rc = -EBADF;
+	} else {
+		uint64_t size = store_obj_size(n->obj);
+		size_t want = (uint64_t)off >= size ? 0 : (size - (uint64_t)off < len ?
+		              (size_t)(size - (uint64_t)off) : len);
+
+		rc = store_obj_pread(n->obj, buf, len, (uint64_t)off);
+		/* The kernel takes a short read for the end of the file and
+		 * would show zeros: a damaged block must be an error. */
+		if (rc >= 0 && (size_t)rc < want)
+			rc = -EIO;
+	}
 	pthread_mutex_unlock(&n->io);
 	return rc;
 }
@@ -1520,17 +1508,6 @@ void node_housekeeping(int64_t now)
 	}
 }
 
-size_t node_writers(struct node **out, size_t max)
-{
-	struct node *n;
-	size_t k = 0;
-
-	pthread_mutex_lock(&tree_lock);
-	for (n = writers_head.wnext; n != &writers_head && k < max; n = n->wnext)
-		out[k++] = n;
-	pthread_mutex_unlock(&tree_lock);
-	return k;
-}
 
 /* tree_lock held. */
 static int path_locked(const struct node *n, char *buf, size_t len)

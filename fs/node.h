@@ -105,10 +105,6 @@ int node_audio(struct node *n, struct audio_info *ai);
  * longer in the tree, -ENAMETOOLONG when it does not fit. */
 int node_path(const struct node *n, char *buf, size_t len);
 
-/* Up to max nodes currently open for writing (for the flusher). The
- * pointers may be stale by the time they are used: keys only. */
-size_t node_writers(struct node **out, size_t max);
-
 /* Background duties: write pending metadata, unlink shredded objects,
  * refresh the clock mark. Called by the reaper every second or so,
  * without tree_lock. */

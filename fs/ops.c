@@ -133,11 +133,11 @@ static void op_init(void *data, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ASYNC_READ;
 	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
 		conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
-	/* Recorders write 320-byte frames: the kernel gathers them into
-	 * pages and sends large writes, so a frame costs a memcpy, not a
-	 * round trip. The kernel then owns mtime and size while writing. */
-	if (conn->capable & FUSE_CAP_WRITEBACK_CACHE)
-		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	/* No writeback caching: with it, frames would wait in the kernel's
+	 * page cache for up to 30 s and a daemon crash would lose them; the
+	 * only way to push them out sooner (invalidating the inode) can
+	 * leave a killed daemon stuck in the kernel (docs/design.md). */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -676,12 +676,4 @@ void ops_gone(void *ctx, const struct node *parent, const struct node *n, const 
 	(void)ctx;
 	/* The kernel may hold the name in its caches: drop it there too. */
 	fuse_lowlevel_notify_delete(ops_se, INO(parent), INO(n), name, strlen(name));
-}
-
-void ops_flush(void *ctx, const struct node *n)
-{
-	(void)ctx;
-	/* Invalidating the pages makes the kernel write the dirty ones back
-	 * first, and wait for it. */
-	fuse_lowlevel_notify_inval_inode(ops_se, INO(n), 0, 0);
 }

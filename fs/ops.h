@@ -4,7 +4,8 @@
 #ifndef RECFS_OPS_H
 #define RECFS_OPS_H
 
-#define FUSE_USE_VERSION 35
+/* 3.12: the loop configuration API (fuse_loop_cfg_*) of libfuse 3.14. */
+#define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 
 #include "node.h"
@@ -16,8 +17,5 @@ struct fuse_session *ops_session_new(struct fuse_args *args, const char *config)
 
 /* node_gone_fn for the reaper: tells the kernel a name has expired. */
 void ops_gone(void *ctx, const struct node *parent, const struct node *n, const char *name);
-
-/* flusher_fn: makes the kernel write back n's dirty pages now. */
-void ops_flush(void *ctx, const struct node *n);
 
 #endif

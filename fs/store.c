@@ -1040,6 +1040,13 @@ static int grow(struct store_obj *obj, uint64_t size)
 	uint64_t oldlast;
 	int rc;
 
+	/* The file takes its new length first: a size the host filesystem
+	 * cannot hold fails here (EFBIG) before anything changed, and the
+	 * region up to the new last block reads as a hole meanwhile. */
+	if (last != (obj->size ? (obj->size - 1) / STORE_BLOCK_BYTES : (uint64_t)-1) &&
+	    ftruncate(obj->fd, block_off(last) + block_len(size, last) + CRYPTO_SEAL_OVERHEAD) < 0)
+		return -errno;
+
 	if (obj->size % STORE_BLOCK_BYTES) {
 		oldlast = obj->size / STORE_BLOCK_BYTES;
 		rc = cache_load(obj, oldlast, 0);

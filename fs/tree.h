@@ -24,7 +24,6 @@ struct node {
 	struct node *hnext;   /* hash chain of (parent, name) */
 	struct node *inext;   /* id index chain (mount time only) */
 	struct node *all_prev, *all_next; /* every live node, for teardown */
-	struct node *wprev, *wnext; /* nodes open for writing (node.c) */
 	struct node **kids;   /* folders: children, ascending cookie */
 	uint32_t nkids, kids_cap;
 	uint32_t nsubdirs;
