@@ -1037,31 +1037,42 @@ ssize_t store_obj_pread(struct store_obj *obj, void *buf, size_t len, uint64_t o
 static int grow(struct store_obj *obj, uint64_t size)
 {
 	uint64_t last = (size - 1) / STORE_BLOCK_BYTES;
-	uint64_t oldlast;
+	uint64_t oldlast = obj->size ? (obj->size - 1) / STORE_BLOCK_BYTES : (uint64_t)-1;
+	struct stat stb;
 	int rc;
 
-	/* The file takes its new length first: a size the host filesystem
-	 * cannot hold fails here (EFBIG) before anything changed, and the
-	 * region up to the new last block reads as a hole meanwhile. */
-	if (last != (obj->size ? (obj->size - 1) / STORE_BLOCK_BYTES : (uint64_t)-1) &&
-	    ftruncate(obj->fd, block_off(last) + block_len(size, last) + CRYPTO_SEAL_OVERHEAD) < 0)
-		return -errno;
-
+	/* What can fail without changing anything comes first: reading the
+	 * old partial last block. */
 	if (obj->size % STORE_BLOCK_BYTES) {
-		oldlast = obj->size / STORE_BLOCK_BYTES;
 		rc = cache_load(obj, oldlast, 0);
 		if (rc < 0)
 			return rc;
-		obj->cache_len = block_len(size, oldlast);
-		obj->cache_dirty = 1;
 		if (oldlast == last) {
+			obj->cache_len = block_len(size, last);
+			obj->cache_dirty = 1;
 			obj->size = size;
 			return 0;
 		}
 	}
+	/* Then the file takes its new length: a size the host filesystem
+	 * cannot hold fails here (EFBIG) with nothing changed. */
+	if (fstat(obj->fd, &stb) < 0)
+		return -errno;
+	if (ftruncate(obj->fd, block_off(last) + block_len(size, last) + CRYPTO_SEAL_OVERHEAD) < 0)
+		return -errno;
+	if (obj->size % STORE_BLOCK_BYTES) {
+		obj->cache_len = STORE_BLOCK_BYTES;
+		obj->cache_dirty = 1;
+	}
 	rc = cache_load(obj, last, 1);
-	if (rc < 0)
+	if (rc < 0) {
+		/* Back to the old length, so the size does not change. */
+		if (obj->cache_valid && obj->cache_idx == oldlast)
+			obj->cache_len = block_len(obj->size, oldlast);
+		if (ftruncate(obj->fd, stb.st_size) < 0)
+			log_error("cannot restore an object's length after a failed write");
 		return rc;
+	}
 	obj->cache_len = block_len(size, last);
 	obj->cache_dirty = 1;
 	obj->size = size;

@@ -56,6 +56,8 @@ echo replaced >"$M/over.new"
 mv "$M/over.new" "$M/over"
 
 m1=$(manifest)
+# Destroyed objects leave the store within a second (one sync per batch).
+sleep 1.5
 objs1=$(objects)
 umount_fs
 need_mount
