@@ -21,11 +21,11 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-# Everything the daemon and the tools share; main, ops and reaper are the
+# Everything the daemon and the tools share; main, ops, fusedev and reaper are the
 # daemon's own.
 CORE := crypto store config clock log tree retention node unlock audio audit
 CORE_OBJ := $(CORE:%=$(BUILD)/fs/%.o)
-DAEMON_OBJ := $(BUILD)/fs/main.o $(BUILD)/fs/ops.o $(BUILD)/fs/reaper.o
+DAEMON_OBJ := $(BUILD)/fs/main.o $(BUILD)/fs/ops.o $(BUILD)/fs/fusedev.o $(BUILD)/fs/reaper.o
 UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT:%=$(BUILD)/tests/%)
 # Small standalone programs the integration tests drive the mount with.

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "audit.h"
 #include "crypto.h"
+#include "fusedev.h"
 #include "log.h"
 #include "node.h"
 #include "ops.h"
@@ -157,6 +158,10 @@ static int run_mounted(struct fuse_session *se, struct fuse_cmdline_opts *co,
 	if (fuse_session_mount(se, co->mountpoint) != 0) {
 		fprintf(stderr, "recfs: cannot mount at %s\n", co->mountpoint);
 		goto out_signals;
+	}
+	if (fusedev_attach(se) < 0) {
+		fprintf(stderr, "recfs: cannot take over the FUSE device\n");
+		goto out_unmount;
 	}
 	if (fuse_daemonize(co->foreground) != 0)
 		goto out_unmount;

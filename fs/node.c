@@ -503,6 +503,13 @@ static int writable(int flags)
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
+/* A recording is never a program: regular files carry no setuid/setgid
+ * bit, so there is never one to clear on write (fusedev.c relies on it). */
+static uint32_t file_mode_bits(uint32_t mode)
+{
+	return S_ISREG(mode) ? mode & ~(uint32_t)(S_ISUID | S_ISGID) : mode;
+}
+
 static void init_meta(struct store_meta *m, struct node *dir, const char *name, mode_t mode,
                       dev_t rdev, const struct node_ctx *c, int64_t now)
 {
@@ -519,6 +526,7 @@ static void init_meta(struct store_meta *m, struct node *dir, const char *name, 
 	}
 	if (S_ISREG(mode) && node_cfg->file_mode >= 0)
 		m->mode = S_IFREG | (uint32_t)node_cfg->file_mode;
+	m->mode = file_mode_bits(m->mode);
 	if (S_ISDIR(mode) && node_cfg->dir_mode >= 0)
 		m->mode = S_IFDIR | (uint32_t)node_cfg->dir_mode | (m->mode & S_ISGID);
 	m->atime = m->mtime = m->ctime = m->btime = now;
@@ -1118,7 +1126,7 @@ int node_setattr(struct node *n, int set, const struct stat *a)
 	}
 	pthread_mutex_lock(&tree_lock);
 	if (set & NODE_SET_MODE)
-		n->m.mode = (n->m.mode & S_IFMT) | (a->st_mode & 07777);
+		n->m.mode = file_mode_bits((n->m.mode & S_IFMT) | (a->st_mode & 07777));
 	if (set & NODE_SET_UID)
 		n->m.uid = a->st_uid;
 	if (set & NODE_SET_GID)
