@@ -731,74 +731,128 @@ int store_meta_read(struct store_obj *obj, struct store_meta *meta, uint8_t *xat
 
 /* ---- scan ---- */
 
-static int scan_one(struct store *st, const char *name, uint8_t *buf, uint8_t *key,
-                    uint8_t *xattr, store_scan_fn fn, void *ctx, unsigned *damaged)
+/* Mounting reads every object's header and metadata slots: for 100 000
+ * recordings that is 400 000 system calls and 200 000 decryptions, so
+ * workers on every core share them out. fn runs under the scan's lock,
+ * one call at a time, so callers need not be thread-safe. */
+#define SCAN_MAX_WORKERS 8
+#define SCAN_MIN_PER_WORKER 64
+
+struct scan {
+	struct store *st;
+	const struct store_id *ids;
+	size_t count;
+	store_scan_fn fn;
+	void *ctx;
+	pthread_mutex_t lock; /* guards the rest */
+	size_t next;
+	unsigned damaged;
+	int rc;
+};
+
+enum { SCAN_OK, SCAN_SHREDDED, SCAN_DAMAGED };
+
+/* Read and open one object's header and metadata. */
+static int scan_read(struct store *st, const struct store_id *id, uint8_t *buf, uint8_t *key,
+                     struct store_meta *meta, uint8_t *xattr, struct stat *stb)
 {
-	struct store_meta meta;
-	struct store_id id;
-	struct stat stb;
+	char name[2 * STORE_ID_BYTES + 1];
 	int fd, rc;
 
-	if (id_from_hex(name, &id) < 0)
-		return 0; /* not ours: leave it alone */
+	obj_name(id, name);
 	fd = openat(st->objfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		goto damaged;
-	if (fstat(fd, &stb) < 0 || read_at(fd, buf, STORE_DATA_OFF, 0) < 0) {
-		close(fd);
-		goto damaged;
-	}
+		return SCAN_DAMAGED;
+	rc = fstat(fd, stb) < 0 ? -errno : read_at(fd, buf, STORE_DATA_OFF, 0);
 	close(fd);
-	if (all_zero(buf, STORE_DATA_OFF)) {
-		/* Shredded but not yet unlinked when the daemon stopped. */
-		return store_reap_shredded(st, &id, 1);
+	if (rc < 0)
+		return SCAN_DAMAGED;
+	/* Shredded but not yet unlinked when the daemon stopped. */
+	if (all_zero(buf, STORE_DATA_OFF))
+		return SCAN_SHREDDED;
+	if (hdr_unwrap(buf, id, st->master, key) < 0 ||
+	    slots_decode(buf + STORE_HDR_BYTES, id, key, meta, xattr) < 0)
+		return SCAN_DAMAGED;
+	return SCAN_OK;
+}
+
+/* Take the next object, or none once done or stopped. */
+static int scan_take(struct scan *s, size_t *i)
+{
+	pthread_mutex_lock(&s->lock);
+	*i = s->next < s->count && s->rc == 0 ? s->next++ : s->count;
+	pthread_mutex_unlock(&s->lock);
+	return *i < s->count;
+}
+
+static void *scan_worker(void *arg)
+{
+	struct scan *s = arg;
+	uint8_t *buf = malloc(STORE_DATA_OFF), *xattr = malloc(STORE_XATTR_BYTES);
+	uint8_t *key = crypto_key_alloc();
+	char hex[2 * STORE_ID_BYTES + 1];
+	struct store_meta meta;
+	struct stat stb;
+	size_t i;
+
+	if (!buf || !xattr || !key) {
+		pthread_mutex_lock(&s->lock);
+		s->rc = s->rc ? s->rc : -ENOMEM;
+		pthread_mutex_unlock(&s->lock);
 	}
-	if (hdr_unwrap(buf, &id, st->master, key) < 0 ||
-	    slots_decode(buf + STORE_HDR_BYTES, &id, key, &meta, xattr) < 0)
-		goto damaged;
-	rc = fn(ctx, &id, &meta, size_from_length(stb.st_size),
-	        (int64_t)stb.st_mtim.tv_sec * 1000000000LL + stb.st_mtim.tv_nsec);
-	crypto_wipe(key, CRYPTO_KEY_BYTES);
-	return rc;
-damaged:
-	log_error("object %s is damaged (header or metadata does not authenticate); left out", name);
-	(*damaged)++;
-	return 0;
+	while (buf && xattr && key && scan_take(s, &i)) {
+		const struct store_id *id = &s->ids[i];
+		int got = scan_read(s->st, id, buf, key, &meta, xattr, &stb);
+		int rc = got == SCAN_SHREDDED ? store_reap_shredded(s->st, id, 1) : 0;
+
+		if (got == SCAN_DAMAGED) {
+			store_id_hex(id, hex);
+			log_error("object %s is damaged (header or metadata does not "
+			          "authenticate); left out", hex);
+		}
+		pthread_mutex_lock(&s->lock);
+		s->damaged += got == SCAN_DAMAGED;
+		if (got == SCAN_OK && s->rc == 0)
+			rc = s->fn(s->ctx, id, &meta, size_from_length(stb.st_size),
+			           (int64_t)stb.st_mtim.tv_sec * 1000000000LL + stb.st_mtim.tv_nsec);
+		if (rc < 0 && s->rc == 0)
+			s->rc = rc;
+		pthread_mutex_unlock(&s->lock);
+		crypto_wipe(key, CRYPTO_KEY_BYTES);
+	}
+	free(buf);
+	free(xattr);
+	crypto_key_free(key);
+	return NULL;
 }
 
 int store_scan(struct store *st, store_scan_fn fn, void *ctx, unsigned *damaged)
 {
-	uint8_t *buf = NULL, *key = NULL, *xattr = NULL;
-	struct dirent *de;
-	DIR *d = NULL;
-	int fd, rc = -ENOMEM;
+	struct scan s = { .st = st, .fn = fn, .ctx = ctx, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct store_id *ids = NULL;
+	pthread_t tid[SCAN_MAX_WORKERS];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want, started = 0;
 
 	*damaged = 0;
-	buf = malloc(STORE_DATA_OFF);
-	xattr = malloc(STORE_XATTR_BYTES);
-	key = crypto_key_alloc();
-	if (!buf || !xattr || !key)
-		goto out;
-	fd = openat(st->objfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	rc = 0;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		rc = scan_one(st, de->d_name, buf, key, xattr, fn, ctx, damaged);
-	}
-out:
-	if (d)
-		closedir(d);
-	free(buf);
-	free(xattr);
-	crypto_key_free(key);
-	return rc;
+	s.rc = store_list(st, &ids, &s.count);
+	if (s.rc < 0)
+		return s.rc;
+	s.ids = ids;
+	want = s.count / SCAN_MIN_PER_WORKER;
+	if (want > (size_t)(cores > 0 ? cores : 1))
+		want = (size_t)(cores > 0 ? cores : 1);
+	if (want > SCAN_MAX_WORKERS)
+		want = SCAN_MAX_WORKERS;
+	/* This thread works too; helpers that cannot start are not needed. */
+	while (started + 1 < want && pthread_create(&tid[started], NULL, scan_worker, &s) == 0)
+		started++;
+	scan_worker(&s);
+	while (started > 0)
+		pthread_join(tid[--started], NULL);
+	free(ids);
+	*damaged = s.damaged;
+	return s.rc;
 }
 
 /* ---- content ---- */
