@@ -807,7 +807,7 @@ static int handle_get(struct node *n)
 	struct store_obj *obj = NULL;
 	int rc = 0;
 
-	pthread_mutex_lock(&n->io);
+	pthread_rwlock_wrlock(&n->io);
 	if (!n->obj)
 		rc = store_obj_open(node_store, &n->id, &obj);
 	pthread_mutex_lock(&tree_lock);
@@ -820,7 +820,7 @@ static int handle_get(struct node *n)
 		obj = NULL;
 	}
 	pthread_mutex_unlock(&tree_lock);
-	pthread_mutex_unlock(&n->io);
+	pthread_rwlock_unlock(&n->io);
 	store_obj_close(obj);
 	return rc;
 }
@@ -833,7 +833,7 @@ static void handle_put(struct node *n, int wrote)
 	int64_t now = clock_now();
 	int gone, want_seal;
 
-	pthread_mutex_lock(&n->io);
+	pthread_rwlock_wrlock(&n->io);
 	if (n->obj)
 		store_obj_flush(n->obj);
 	pthread_mutex_lock(&tree_lock);
@@ -860,7 +860,7 @@ static void handle_put(struct node *n, int wrote)
 		n->nopen++;
 	pthread_mutex_unlock(&tree_lock);
 	store_obj_close(obj);
-	pthread_mutex_unlock(&n->io);
+	pthread_rwlock_unlock(&n->io);
 	if (gone) {
 		pthread_mutex_lock(&tree_lock);
 		tree_node_free(n);
@@ -927,7 +927,7 @@ ssize_t node_read(struct node *n, void *buf, size_t len, off_t off)
 
 	if (off < 0)
 		return -EINVAL;
-	pthread_mutex_lock(&n->io);
+	pthread_rwlock_rdlock(&n->io);
 	if (!n->obj) {
 		rc = -EBADF;
 	} else {
@@ -941,7 +941,7 @@ ssize_t node_read(struct node *n, void *buf, size_t len, off_t off)
 		if (rc >= 0 && (size_t)rc < want)
 			rc = -EIO;
 	}
-	pthread_mutex_unlock(&n->io);
+	pthread_rwlock_unlock(&n->io);
 	return rc;
 }
 
@@ -951,7 +951,7 @@ ssize_t node_write(struct node *n, const void *buf, size_t len, off_t off)
 
 	if (off < 0)
 		return -EINVAL;
-	pthread_mutex_lock(&n->io);
+	pthread_rwlock_wrlock(&n->io);
 	if (!n->obj) {
 		rc = -EBADF;
 	} else {
@@ -965,7 +965,7 @@ ssize_t node_write(struct node *n, const void *buf, size_t len, off_t off)
 			__atomic_store_n(&n->m.ctime, now, __ATOMIC_RELAXED);
 		}
 	}
-	pthread_mutex_unlock(&n->io);
+	pthread_rwlock_unlock(&n->io);
 	return rc;
 }
 
@@ -973,10 +973,10 @@ int node_flush(struct node *n)
 {
 	int rc = 0;
 
-	pthread_mutex_lock(&n->io);
+	pthread_rwlock_wrlock(&n->io);
 	if (n->obj)
 		rc = store_obj_flush(n->obj);
-	pthread_mutex_unlock(&n->io);
+	pthread_rwlock_unlock(&n->io);
 	return rc;
 }
 
@@ -984,10 +984,10 @@ int node_fsync(struct node *n, int datasync)
 {
 	int rc = 0;
 
-	pthread_mutex_lock(&n->io);
+	pthread_rwlock_wrlock(&n->io);
 	if (n->obj)
 		rc = store_obj_sync(n->obj, datasync);
-	pthread_mutex_unlock(&n->io);
+	pthread_rwlock_unlock(&n->io);
 	if (rc == 0 && !datasync) {
 		pthread_mutex_lock(&tree_lock);
 		if (!n->unlinked)
@@ -1012,7 +1012,7 @@ static int seal(struct node *n)
 	buf = malloc(1 << 16);
 	if (!buf)
 		return -ENOMEM;
-	pthread_mutex_lock(&n->io);
+	pthread_rwlock_wrlock(&n->io);
 	obj = n->obj;
 	if (!obj) {
 		rc = store_obj_open(node_store, &n->id, &tmp);
@@ -1052,7 +1052,7 @@ static int seal(struct node *n)
 	}
 	pthread_mutex_unlock(&tree_lock);
 	store_obj_close(tmp);
-	pthread_mutex_unlock(&n->io);
+	pthread_rwlock_unlock(&n->io);
 	if (rc < 0) {
 		hexid(n, hex);
 		log_error("object %s: cannot seal: %s", hex, strerror(-rc));
@@ -1086,7 +1086,7 @@ static int truncate_to(struct node *n, uint64_t size)
 	struct store_obj *obj, *tmp = NULL;
 	int rc = 0;
 
-	pthread_mutex_lock(&n->io);
+	pthread_rwlock_wrlock(&n->io);
 	obj = n->obj;
 	if (!obj) {
 		rc = store_obj_open(node_store, &n->id, &tmp);
@@ -1102,7 +1102,7 @@ static int truncate_to(struct node *n, uint64_t size)
 		if (rc == 0)
 			rc = crc;
 	}
-	pthread_mutex_unlock(&n->io);
+	pthread_rwlock_unlock(&n->io);
 	return rc;
 }
 
@@ -1230,7 +1230,7 @@ int node_audio(struct node *n, struct audio_info *ai)
 	struct store_obj *obj, *tmp = NULL;
 	int rc = 0;
 
-	pthread_mutex_lock(&n->io);
+	pthread_rwlock_wrlock(&n->io);
 	obj = n->obj;
 	if (!obj) {
 		rc = store_obj_open(node_store, &n->id, &tmp);
@@ -1239,7 +1239,7 @@ int node_audio(struct node *n, struct audio_info *ai)
 	if (rc == 0)
 		rc = audio_probe(audio_read, obj, store_obj_size(obj), ai);
 	store_obj_close(tmp);
-	pthread_mutex_unlock(&n->io);
+	pthread_rwlock_unlock(&n->io);
 	return rc;
 }
 

@@ -92,13 +92,11 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
+/* Not constant-time: it only ever looks at ciphertext and ids. Sealed
+ * data almost always differs from zero in its first byte. */
 static int all_zero(const uint8_t *p, size_t n)
 {
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
 void store_id_hex(const struct store_id *id, char out[2 * STORE_ID_BYTES + 1])
@@ -896,12 +894,14 @@ static int block_open(struct store_obj *obj, uint64_t idx, const uint8_t *cipher
 	return 0;
 }
 
-/* Read block idx's plaintext (len bytes as stored) from disk. */
+/* Read block idx's plaintext (len bytes as stored) from disk. The sealed
+ * copy stays on this thread's stack: readers share the object. */
 static int block_read(struct store_obj *obj, uint64_t idx, uint8_t *plain, uint32_t len)
 {
-	int rc = read_at(obj->fd, obj->cbuf, len + CRYPTO_SEAL_OVERHEAD, block_off(idx));
+	uint8_t cipher[STORE_CBLOCK_BYTES];
+	int rc = read_at(obj->fd, cipher, len + CRYPTO_SEAL_OVERHEAD, block_off(idx));
 
-	return rc < 0 ? rc : block_open(obj, idx, obj->cbuf, plain, len);
+	return rc < 0 ? rc : block_open(obj, idx, cipher, plain, len);
 }
 
 /* Runs of whole blocks move between the file and this per-thread buffer

@@ -149,7 +149,9 @@ int store_meta_read(struct store_obj *obj, struct store_meta *meta, uint8_t *xat
 
 /* Content. The plaintext size is tracked by the object; the last partial
  * block is buffered in memory until store_obj_flush or until a write moves
- * on, so small appends cost a memcpy. A damaged block is -EIO (logged). */
+ * on, so small appends cost a memcpy. A damaged block is -EIO (logged).
+ * Reads change nothing in the object: several may run at once, never
+ * beside a write, truncate or flush. */
 uint64_t store_obj_size(const struct store_obj *obj);
 ssize_t store_obj_pread(struct store_obj *obj, void *buf, size_t len, uint64_t off);
 ssize_t store_obj_pwrite(struct store_obj *obj, const void *buf, size_t len, uint64_t off);

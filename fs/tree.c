@@ -56,6 +56,17 @@ void tree_destroy(void)
 	tree_index_drop();
 }
 
+/* Writer-preferring: a recorder's frames never wait behind a stream of
+ * reads of the same file. */
+static pthread_rwlockattr_t io_attr;
+static pthread_once_t io_attr_once = PTHREAD_ONCE_INIT;
+
+static void io_attr_init(void)
+{
+	pthread_rwlockattr_init(&io_attr);
+	pthread_rwlockattr_setkind_np(&io_attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+}
+
 struct node *tree_node_new(const struct store_id *id, const struct store_meta *m)
 {
 	struct node *n = calloc(1, sizeof(*n));
@@ -75,7 +86,8 @@ struct node *tree_node_new(const struct store_id *id, const struct store_meta *m
 	n->id = *id;
 	n->heap_idx = (size_t)-1;
 	n->next_cookie = FIRST_COOKIE;
-	pthread_mutex_init(&n->io, NULL);
+	pthread_once(&io_attr_once, io_attr_init);
+	pthread_rwlock_init(&n->io, &io_attr);
 	n->all_next = &all_head;
 	n->all_prev = all_head.all_prev;
 	all_head.all_prev->all_next = n;
@@ -89,7 +101,7 @@ void tree_node_free(struct node *n)
 	n->all_next->all_prev = n->all_prev;
 	if (n->obj)
 		store_obj_close(n->obj);
-	pthread_mutex_destroy(&n->io);
+	pthread_rwlock_destroy(&n->io);
 	free(n->m.xattr);
 	free(n->kids);
 	free(n);

@@ -70,3 +70,22 @@ pids+=($!)
 bad=0
 for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
 check_eq "8 concurrent readers and a writer" 0 "$bad"
+
+# --- uncached readers share a file (they run at once in the daemon) while
+# a recorder appends frames to it
+head -c 8M /dev/urandom >"$REF/big.bin"
+head -c 640000 /dev/urandom >"$REF/tail.bin"
+cp "$REF/big.bin" "$MNT/big.bin"
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+	bash -c "dd if='$MNT/big.bin' iflag=direct bs=$(((i * 37 % 61 + 3) * 4096)) status=none |
+		head -c 8388608 | cmp -s - '$REF/big.bin'" &
+	pids+=($!)
+done
+dd if="$REF/tail.bin" of="$MNT/big.bin" bs=320 oflag=append conv=notrunc status=none &
+pids+=($!)
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+check_eq "8 uncached readers of one file and an appending writer" 0 "$bad"
+check "the file holds what was written, in order" \
+	cmp -s "$MNT/big.bin" <(cat "$REF/big.bin" "$REF/tail.bin")
