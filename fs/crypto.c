@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -34,8 +35,45 @@ _Static_assert(sizeof(crypto_hash_sha256_state) <=
 _Static_assert(_Alignof(crypto_hash_sha256_state) <= _Alignof(struct crypto_sha256),
 	       "sha256 state alignment");
 
+/* Nonces: a getrandom(2) for every sealed block was a seventh of a stream
+ * write's time. Each thread takes them from its own pool of kernel random
+ * bytes, refilled 168 nonces at a time. A fork bumps fork_gen, so a child
+ * refills before its first nonce and never repeats its parent's. */
+#define NONCE_POOL_BYTES (168 * CRYPTO_NONCE_BYTES)
+static _Thread_local struct {
+	uint8_t b[NONCE_POOL_BYTES];
+	size_t used;
+	unsigned gen;
+} nonces = { .used = NONCE_POOL_BYTES };
+static unsigned fork_gen;
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
+
+static void nonces_after_fork(void)
+{
+	__atomic_add_fetch(&fork_gen, 1, __ATOMIC_RELAXED);
+}
+
+static void fork_hook(void)
+{
+	pthread_atfork(NULL, NULL, nonces_after_fork);
+}
+
+static void nonce_next(uint8_t out[CRYPTO_NONCE_BYTES])
+{
+	unsigned gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+
+	if (nonces.used == NONCE_POOL_BYTES || nonces.gen != gen) {
+		randombytes_buf(nonces.b, sizeof(nonces.b));
+		nonces.used = 0;
+		nonces.gen = gen;
+	}
+	memcpy(out, nonces.b + nonces.used, CRYPTO_NONCE_BYTES);
+	nonces.used += CRYPTO_NONCE_BYTES;
+}
+
 int crypto_init(void)
 {
+	pthread_once(&fork_hook_once, fork_hook);
 	/* 1 means already initialised, which is fine. */
 	return sodium_init() < 0 ? -EIO : 0;
 }
@@ -172,7 +210,7 @@ int crypto_seal(uint8_t *out, const uint8_t *key, const uint8_t *plain,
 
 	/* 192-bit random nonces: no counter to persist, collisions are not a
 	 * practical concern at any number of seals recfs will make. */
-	randombytes_buf(nonce, CRYPTO_NONCE_BYTES);
+	nonce_next(nonce);
 	(void)crypto_aead_xchacha20poly1305_ietf_encrypt(
 		out + CRYPTO_NONCE_BYTES, NULL, plain, len, ad, adlen, NULL,
 		nonce, key);

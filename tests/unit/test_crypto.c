@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "crypto.h"
@@ -151,6 +153,45 @@ static void test_seal(void)
 	crypto_seal(sealed2, key, plain, LEN, NULL, 0);
 	CHECK(crypto_open(back, key, sealed2, INLEN, NULL, 0) == 0 &&
 	      memcmp(back, plain, LEN) == 0, "round trip without ad");
+}
+
+/* Nonces come from per-thread pools: many in a row never repeat, and a
+ * forked child does not replay the nonces its parent will use next. */
+static void test_nonces(void)
+{
+	enum { N = 1000 };
+	uint8_t key[CRYPTO_KEY_BYTES], plain[1] = { 0 };
+	uint8_t (*seen)[CRYPTO_SEAL_OVERHEAD + 1] = calloc(N, sizeof(*seen));
+	uint8_t mine[CRYPTO_SEAL_OVERHEAD + 1], child[CRYPTO_SEAL_OVERHEAD + 1];
+	int fds[2], dup = 0, status = 0;
+	pid_t pid;
+
+	CHECK(seen != NULL, "nonce test memory");
+	if (!seen)
+		return;
+	crypto_random(key, sizeof(key));
+	for (int i = 0; i < N; i++) {
+		crypto_seal(seen[i], key, plain, 1, NULL, 0);
+		for (int j = 0; j < i; j++)
+			dup += memcmp(seen[i], seen[j], CRYPTO_NONCE_BYTES) == 0;
+	}
+	CHECK(dup == 0, "1000 seals in a row: 1000 different nonces");
+	free(seen);
+
+	CHECK(pipe(fds) == 0, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		crypto_seal(child, key, plain, 1, NULL, 0);
+		_exit(write(fds[1], child, CRYPTO_NONCE_BYTES) == CRYPTO_NONCE_BYTES ? 0 : 1);
+	}
+	crypto_seal(mine, key, plain, 1, NULL, 0);
+	CHECK(pid > 0 && read(fds[0], child, CRYPTO_NONCE_BYTES) == CRYPTO_NONCE_BYTES &&
+	      waitpid(pid, &status, 0) == pid && status == 0,
+	      "a forked child seals");
+	CHECK(memcmp(mine, child, CRYPTO_NONCE_BYTES) != 0,
+	      "after fork, parent and child use different nonces");
+	close(fds[0]);
+	close(fds[1]);
 }
 
 static void test_mac(void)
@@ -312,6 +353,7 @@ int main(void)
 	CHECK(crypto_init() == 0, "crypto_init again");
 	test_key_alloc();
 	test_seal();
+	test_nonces();
 	test_mac();
 	test_sha256();
 	test_passphrase();
