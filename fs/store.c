@@ -748,7 +748,7 @@ struct scan {
 	int rc;
 };
 
-enum { SCAN_OK, SCAN_SHREDDED, SCAN_DAMAGED };
+enum { SCAN_OK, SCAN_SHREDDED, SCAN_DAMAGED, SCAN_SKIPPED };
 
 /* Read and open one object's header and metadata. */
 static int scan_read(struct store *st, const struct store_id *id, uint8_t *buf, uint8_t *key,
@@ -765,6 +765,12 @@ static int scan_read(struct store *st, const struct store_id *id, uint8_t *buf, 
 	close(fd);
 	if (rc < 0)
 		return SCAN_DAMAGED;
+	/* A read-only look (recctl) may run beside a mounted daemon that is
+	 * creating or destroying this object: neither is damage, and only
+	 * the daemon may remove anything. */
+	if (st->readonly && (stb->st_size < STORE_HDR_BYTES + STORE_SLOT_BYTES ||
+	                     all_zero(buf, STORE_DATA_OFF)))
+		return SCAN_SKIPPED;
 	/* Shredded but not yet unlinked when the daemon stopped. */
 	if (all_zero(buf, STORE_DATA_OFF))
 		return SCAN_SHREDDED;

@@ -379,13 +379,15 @@ static void log_tool_read(struct verify_ctx *vc, struct node *n, uint64_t bytes)
 	char path[PATH_MAX], full[2 * PATH_MAX];
 	struct audit_rec *r;
 
-	if (!vc->log || node_path(n, path, sizeof(path)) < 0)
+	if (!vc->log || !S_ISREG(n->m.mode) || node_path(n, path, sizeof(path)) < 0)
 		return;
 	if (vc->mnt[0]) {
 		int fd;
 
+		/* Non-blocking: should the name be a FIFO by now, the open
+		 * must not wait for a writer. */
 		snprintf(full, sizeof(full), "%s%s", vc->mnt, path);
-		fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (fd >= 0)
 			close(fd);
 		return;

@@ -967,6 +967,8 @@ static void test_shred(struct store *st)
 	struct store_id a, b;
 	char pa[PATH_MAX], pb[PATH_MAX];
 	unsigned damaged = 9;
+	struct store *ro;
+	int err;
 
 	if (!p)
 		die("malloc");
@@ -991,6 +993,10 @@ static void test_shred(struct store *st)
 	CHECK(memcmp(hdr, zeros, sizeof(hdr)) == 0, "header and both slots are zeros");
 	obj = NULL;
 	CHECK(store_obj_open(st, &b, &obj) == -EBADMSG, "a shredded object no longer opens");
+	ro = store_open(sdir, master, STORE_READONLY, &err);
+	CHECK(ro && scan_for(ro, &b, p, &damaged) == 0 && p->seen == 0 && damaged == 0 &&
+	      file_exists(pb), "a read-only scan skips the shredded leftover and leaves it");
+	store_close(ro);
 	CHECK(scan_for(st, &b, p, &damaged) == 0 && p->seen == 0 && damaged == 0,
 	      "scan does not report the shredded leftover, nor count it damaged");
 	CHECK(!file_exists(pb), "scan unlinked the shredded leftover");
