@@ -1,6 +1,8 @@
 # recfs — plain GNU make. `make` builds build/recfs and build/recctl.
 # `make test` installs missing Debian packages, then runs every test twice:
-# on the normal build and on an AddressSanitizer+UBSan build (build-san/).
+# on the normal build and on an AddressSanitizer+UBSan build (build-san/);
+# then the unit tests and a few concurrency tests on a ThreadSanitizer
+# build (build-tsan/, TSAN_CI_TESTS below).
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -8,6 +10,7 @@ BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
 SAN ?=
+TSAN ?=
 
 PKGS := fuse3 libsodium sndfile inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -19,6 +22,13 @@ override LDLIBS += $(PKG_LIBS) -pthread
 ifneq ($(SAN),)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -O1
 override LDFLAGS += -fsanitize=address,undefined
+endif
+# TSAN=1: ThreadSanitizer (make tsan builds $(BUILD)-tsan with clang). As in
+# the fuzz build, clang's warnings do not stop it: gcc's -Werror build does.
+ifneq ($(TSAN),)
+WARN := $(filter-out -Werror,$(WARN))
+override CFLAGS += -fsanitize=thread -fno-omit-frame-pointer -O1
+override LDFLAGS += -fsanitize=thread
 endif
 
 # Everything the daemon and the tools share; main, ops, fusedev and reaper are the
@@ -66,10 +76,13 @@ $(BUILD)/fs $(BUILD)/tools $(BUILD)/tests:
 	mkdir -p $@
 
 # The README's test command. Each pass builds first, so a clean clone works.
+# On build-tsan only the tests TSAN_CI_TESTS names (tests/run.sh's
+# BUILD:PATTERNS), about a minute and a half.
 test: deps
 	$(MAKE) all
 	$(MAKE) BUILD=build-san SAN=1 all
-	sh tests/run.sh build build-san
+	$(MAKE) BUILD=build-tsan TSAN=1 CC=$(TSAN_CC) all
+	sh tests/run.sh build build-san 'build-tsan:$(TSAN_CI_TESTS)'
 
 # Only the normal build: quick feedback while developing.
 test-fast: all
@@ -150,7 +163,7 @@ uninstall:
 	@echo "recfs: /etc/recfs and the stores are left in place"
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz
 
 # The benchmark of issue 4: recfs beside a plain folder, bindfs, gocryptfs
 # and securefs (tests/bench/run.sh; BENCH_QUICK=1 for the smoke version).
@@ -198,6 +211,26 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o $(FUZZ_CORE_OBJ)
 # mkcorpus has its own main: the instrumented objects without libFuzzer.
 $(FUZZ_BUILD)/mkcorpus: $(FUZZ_BUILD)/mkcorpus.o $(FUZZ_CORE_OBJ)
 	$(FUZZ_CC) $(subst fuzzer,fuzzer-no-link,$(FUZZ_SAN)) -o $@ $^ $(LDLIBS)
+
+# ---- ThreadSanitizer (docs/testing.md, "ThreadSanitizer") ----
+# tsan-build: $(TSAN_BUILD) with $(TSAN_CC) -fsanitize=thread (TSAN=1): the
+# core, daemon, recctl and the test programs compiled again there, so no
+# other build is touched. tsan: then the unit tests and the integration
+# tests that run threads against each other (TSAN_TESTS: patterns, as in
+# tests/run.sh BUILD:PATTERNS). tests/run.sh gives every program
+# TSAN_OPTIONS with tests/tsan.supp and halt_on_error=1, so any race fails
+# the test that met it. make test runs the shorter TSAN_CI_TESTS.
+TSAN_CC ?= clang
+TSAN_BUILD ?= $(BUILD)-tsan
+TSAN_TESTS ?= test_*,02-recorders,03-live,20-expire,21-keep,23-scale,32-audit,41-model,42-crash
+TSAN_CI_TESTS ?= test_*,03-live,23-scale,41-model
+.PHONY: tsan tsan-build
+tsan-build:
+	@command -v $(TSAN_CC) >/dev/null || { echo "recfs: $(TSAN_CC) not found; run tools/deps.sh (clang, libclang-rt-14-dev)" >&2; exit 1; }
+	$(MAKE) BUILD=$(TSAN_BUILD) TSAN=1 CC=$(TSAN_CC) all
+
+tsan: tsan-build
+	sh tests/run.sh '$(TSAN_BUILD):$(TSAN_TESTS)'
 
 # valgrind: memcheck over every unit test of $(BUILD) (built first). A
 # memcheck error (the log has it) and a test that fails under valgrind are

@@ -1430,7 +1430,7 @@ static void audit_expire(const struct node *n, int64_t now)
 	path_locked(n, r.path, sizeof(r.path));
 	r.klass = n->m.klass;
 	r.deadline = n->m.deadline;
-	r.size = n->size;
+	r.size = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
 	r.lateness_ms = (destroyed - n->m.deadline) / 1000000;
 	r.duration_ms = -1;
 	(void)now;

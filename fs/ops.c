@@ -59,7 +59,7 @@ static void audit_node(fuse_req_t req, uint32_t event, struct node *n)
 	audit_caller(req, r);
 	r->id = n->id;
 	node_path(n, r->path, sizeof(r->path));
-	r->size = n->size;
+	r->size = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
 	audit_log(r);
 	free(r);
 }
@@ -271,7 +271,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, in
 
 	if (r && node_lookup(N(parent), name, &n) == 0) {
 		r->id = n->id;
-		r->size = n->size;
+		r->size = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
 		node_forget(n, 1);
 		entry_path(N(parent), name, r->path, sizeof(r->path));
 	}
@@ -314,7 +314,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		           after == CLASS_KEEP ? AUDIT_KEEP : AUDIT_UNKEEP;
 		audit_caller(req, r);
 		r->id = n->id;
-		r->size = n->size;
+		r->size = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
 		r->klass = (uint8_t)after;
 		node_path(n, r->path2, sizeof(r->path2));
 		audit_log(r);
@@ -352,7 +352,7 @@ static void handle_new(fuse_req_t req, struct node *n, struct fuse_file_info *fi
 		audit_caller(req, r);
 		r->id = n->id;
 		node_path(n, r->path, sizeof(r->path));
-		r->size = n->size;
+		r->size = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
 		audit_log(r);
 		h->uid = r->uid;
 		h->gid = r->gid;
@@ -391,7 +391,7 @@ static void handle_close(struct node *n, struct fuse_file_info *fi, int audited)
 	}
 	node_release(n, fi->flags);
 	if (r) {
-		r->size = n->size;
+		r->size = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
 		audit_log(r);
 		free(r);
 	}

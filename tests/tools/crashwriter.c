@@ -51,6 +51,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,7 +135,7 @@ static int run_writers = 16, run_keep_pct = 10;
 static long run_gap_us = 1500;
 static long long run_end_us;
 static uint64_t run_seed = 1;
-static volatile int run_stop;
+static atomic_int run_stop;
 
 /* Closed or recording files for the operator, as (writer, file) pairs. */
 static pthread_mutex_t opq_lock = PTHREAD_MUTEX_INITIALIZER;
