@@ -10,8 +10,8 @@
  *
  * Destruction: an object is shredded (header and slots zeroed) as soon as
  * its node is out of the tree and no handle holds it, then queued; the
- * housekeeping makes the zeros durable with one syncfs for the whole queue
- * and unlinks the files.
+ * housekeeping hands the queue to node_dispose, which makes the zeros
+ * durable with one syncfs for the whole queue and unlinks the files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -827,7 +827,7 @@ static int handle_get(struct node *n)
 
 /* Drop a handle; at the last one the object closes, and is destroyed when
  * n is no longer in the tree. wrote: this handle could write. */
-static void handle_put(struct node *n, int wrote)
+static void handle_put(struct node *n, int wrote, int64_t closed_at)
 {
 	struct store_obj *obj = NULL;
 	int64_t now = clock_now();
@@ -839,7 +839,7 @@ static void handle_put(struct node *n, int wrote)
 	pthread_mutex_lock(&tree_lock);
 	if (wrote && --n->nwriters == 0) {
 		n->m.state = STATE_CLOSED;
-		n->m.ended = now;
+		n->m.ended = closed_at > 0 && closed_at <= now ? closed_at : now;
 		ret_update(n, now);
 		if (!n->unlinked)
 			persist(n);
@@ -869,7 +869,7 @@ static void handle_put(struct node *n, int wrote)
 	}
 	if (want_seal) {
 		seal(n);
-		handle_put(n, 0);
+		handle_put(n, 0, 0);
 	}
 }
 
@@ -907,17 +907,17 @@ int node_open(struct node *n, int flags)
 			pthread_mutex_unlock(&tree_lock);
 		}
 		if (rc < 0)
-			handle_put(n, 1);
+			handle_put(n, 1, 0);
 		return rc;
 	}
 	if (rc < 0)
-		handle_put(n, 0);
+		handle_put(n, 0, 0);
 	return rc;
 }
 
-int node_release(struct node *n, int flags)
+int node_release(struct node *n, int flags, int64_t closed_at)
 {
-	handle_put(n, writable(flags));
+	handle_put(n, writable(flags), closed_at);
 	return 0;
 }
 
@@ -1485,9 +1485,8 @@ int node_expire_due(int64_t now, int64_t *next, node_gone_fn gone, void *ctx)
 	return total;
 }
 
-void node_housekeeping(int64_t now)
+size_t node_tidy(int64_t now, struct store_id **shredded)
 {
-	struct store_id *q;
 	size_t qlen;
 
 	pthread_mutex_lock(&tree_lock);
@@ -1497,23 +1496,33 @@ void node_housekeeping(int64_t now)
 		n->dirty = 0;
 		persist(n);
 	}
-	q = shred_q;
+	*shredded = shred_q;
 	qlen = shred_len;
 	shred_q = NULL;
 	shred_len = shred_cap = 0;
 	pthread_mutex_unlock(&tree_lock);
-	/* The sync runs without the lock: recorders keep going meanwhile. */
-	if (qlen > 0) {
-		int rc = store_reap_shredded(node_store, q, qlen);
-
-		if (rc < 0)
-			log_error("unlinking destroyed objects: %s", strerror(-rc));
-	}
-	free(q);
 	if (now - last_mark >= 5 * NSEC_PER_SEC) {
 		store_mark_write(node_store, now);
 		last_mark = now;
 	}
+	return qlen;
+}
+
+void node_dispose(struct store_id *shredded, size_t n)
+{
+	int rc = n > 0 ? store_reap_shredded(node_store, shredded, n) : 0;
+
+	if (rc < 0)
+		log_error("unlinking destroyed objects: %s", strerror(-rc));
+	free(shredded);
+}
+
+void node_housekeeping(int64_t now)
+{
+	struct store_id *q;
+	size_t n = node_tidy(now, &q);
+
+	node_dispose(q, n);
 }
 
 

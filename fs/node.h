@@ -79,7 +79,9 @@ int node_setattr(struct node *n, int set, const struct stat *attr);
 int node_readlink(struct node *n, char *buf, size_t len);
 
 int node_open(struct node *n, int flags);
-int node_release(struct node *n, int flags);
+/* closed_at: when the handle was last closed (its FLUSH), 0 if unknown;
+ * a writer's recording ends then. */
+int node_release(struct node *n, int flags, int64_t closed_at);
 ssize_t node_read(struct node *n, void *buf, size_t len, off_t off);
 ssize_t node_write(struct node *n, const void *buf, size_t len, off_t off);
 int node_flush(struct node *n);
@@ -105,9 +107,13 @@ int node_audio(struct node *n, struct audio_info *ai);
  * longer in the tree, -ENAMETOOLONG when it does not fit. */
 int node_path(const struct node *n, char *buf, size_t len);
 
-/* Background duties: write pending metadata, unlink shredded objects,
- * refresh the clock mark. Called by the reaper every second or so,
- * without tree_lock. */
+/* Background duties, without tree_lock: node_tidy writes pending
+ * metadata, refreshes the clock mark and hands over the shredded objects
+ * waiting to be unlinked; node_dispose syncs and unlinks them (slow on a
+ * host filesystem that discards freed blocks) and frees the array.
+ * node_housekeeping does both, in turn. */
+size_t node_tidy(int64_t now, struct store_id **shredded);
+void node_dispose(struct store_id *shredded, size_t n);
 void node_housekeeping(int64_t now);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "audio.h"
 #include "audit.h"
+#include "clock.h"
 #include "node.h"
 #include "ops.h"
 #include "retention.h"
@@ -29,6 +30,8 @@ static char ops_config[PATH_MAX]; /* user.recfs.config on the root */
  * read through it. */
 struct handle {
 	uint64_t bytes;
+	int64_t closed_at; /* atomic: the latest close(2) (FLUSH) of it, 0 before */
+	int writer;        /* opened for writing (FLUSH does not carry the flags) */
 	uint32_t uid, gid;
 	int32_t pid;
 	char comm[16];
@@ -359,6 +362,8 @@ static void handle_new(fuse_req_t req, struct node *n, struct fuse_file_info *fi
 		h->pid = r->pid;
 		memcpy(h->comm, r->comm, sizeof(h->comm));
 	}
+	if (h)
+		h->writer = opened_for_write(fi->flags);
 	free(r);
 	fi->fh = (uint64_t)(uintptr_t)h;
 }
@@ -389,7 +394,7 @@ static void handle_close(struct node *n, struct fuse_file_info *fi, int audited)
 			r->bytes = __atomic_load_n(&h->bytes, __ATOMIC_RELAXED);
 		}
 	}
-	node_release(n, fi->flags);
+	node_release(n, fi->flags, h ? __atomic_load_n(&h->closed_at, __ATOMIC_RELAXED) : 0);
 	if (r) {
 		r->size = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
 		audit_log(r);
@@ -468,8 +473,15 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)fi;
-	reply_status(req, node_flush(N(ino)));
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+
+	/* close(2) sends FLUSH at once, RELEASE later and asynchronously:
+	 * a recording ends at the close, not when the release is served. */
+	if (h)
+		__atomic_store_n(&h->closed_at, clock_now(), __ATOMIC_RELAXED);
+	/* A reader's close neither writes the writers' buffered block nor
+	 * reports its error (a full disk) to the reader. */
+	reply_status(req, !h || h->writer ? node_flush(N(ino)) : 0);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

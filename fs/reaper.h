@@ -1,8 +1,9 @@
 /*
  * reaper: the one thread that makes files vanish on time. It sleeps until
  * the earliest deadline (woken early when an earlier one appears), expires
- * what is due, and does the housekeeping (pending metadata, unlinking
- * destroyed objects, the clock mark) about once a second.
+ * what is due, and does the housekeeping (pending metadata, the clock
+ * mark) about once a second; a second thread, the disposer, unlinks the
+ * destroyed objects it hands over.
  */
 #ifndef RECFS_REAPER_H
 #define RECFS_REAPER_H
