@@ -6,6 +6,18 @@
  * STORE_CBLOCK_BYTES as nonce | ciphertext | tag, AAD = object id | le64(i).
  * Only the last block may be short, so the plaintext size follows from the
  * file's length. A block region of all zeros is a hole and reads as zeros.
+ *
+ * Space: a write that runs out of space half way leaves a torn block (and
+ * a block rewritten in place to extend it loses what was there). So the
+ * space a write needs is allocated first (fallocate, the file's length
+ * unchanged): a full disk fails the write with ENOSPC and nothing on disk
+ * changes. The bytes in the one-block cache always have their space, so a
+ * write that was acknowledged cannot be lost for want of space when the
+ * cache is flushed later; the header and both metadata slots get theirs
+ * when the object is created. With room to spare, appends reserve ahead
+ * (as much as the file holds, 64 KiB to 1 MiB: few calls, large extents on
+ * the host) and close gives back what lies past the end; near full, only
+ * the pages a write needs.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -44,6 +56,7 @@ struct store {
 	uint8_t *master;
 	char *dir;
 	int readonly;
+	int no_falloc; /* the host filesystem has no fallocate: no reservations */
 };
 
 struct store_obj {
@@ -59,6 +72,9 @@ struct store_obj {
 	int cache_valid, cache_dirty;
 	uint8_t cache[STORE_BLOCK_BYTES];
 	uint8_t cbuf[STORE_CBLOCK_BYTES];
+	/* Space allocated ahead of writes: [resv_lo, resv_hi) of the file;
+	 * anything up to resv_top past its end is given back at close. */
+	off_t resv_lo, resv_hi, resv_top;
 };
 
 /* Little-endian field access: the format is little-endian everywhere. */
@@ -174,6 +190,34 @@ static int write_at(int fd, const void *buf, size_t len, off_t off)
 	}
 	return 0;
 }
+
+/* Allocate [off, off + len) of fd's file without changing its length, so
+ * that writing there cannot fail for want of space. 0, or -errno (ENOSPC,
+ * EDQUOT, EFBIG) with nothing changed. A host filesystem without
+ * fallocate (or without its KEEP_SIZE mode) gets no reservations: the
+ * first refusal turns them off. */
+static int reserve(struct store *st, int fd, off_t off, off_t len)
+{
+	if (len <= 0 || __atomic_load_n(&st->no_falloc, __ATOMIC_RELAXED))
+		return 0;
+	for (;;) {
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, off, len) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) {
+			__atomic_store_n(&st->no_falloc, 1, __ATOMIC_RELAXED);
+			return 0;
+		}
+		return -errno;
+	}
+}
+
+/* Reservation sizes (obj_reserve). */
+#define RESV_PAGE ((off_t)4096)
+#define RESV_MIN ((off_t)64 << 10)
+#define RESV_MAX ((off_t)1 << 20)
+#define RESV_ROOM ((uint64_t)64 << 20) /* free space that allows chunks */
 
 /* ---- superblock ---- */
 
@@ -616,7 +660,14 @@ int store_obj_create(struct store *st, struct store_meta *meta, struct store_obj
 		rc = -errno;
 		goto fail;
 	}
-	rc = write_at(obj->fd, hdr, sizeof(hdr), 0);
+	/* Space for the header and both slots now: on a full disk the create
+	 * fails here, and later metadata writes (close, rename, xattrs) never
+	 * fail for want of space. */
+	rc = reserve(st, obj->fd, 0, STORE_DATA_OFF);
+	if (rc == 0) {
+		obj->resv_hi = obj->resv_top = STORE_DATA_OFF;
+		rc = write_at(obj->fd, hdr, sizeof(hdr), 0);
+	}
 	if (rc < 0)
 		goto fail_unlink;
 	meta->seq = 1;
@@ -674,11 +725,20 @@ fail:
 
 int store_obj_close(struct store_obj *obj)
 {
+	struct stat stb;
 	int rc;
 
 	if (!obj)
 		return 0;
 	rc = store_obj_flush(obj);
+	/* Give back the space reserved past the end: cutting a file to its
+	 * own length frees what is allocated beyond it. Not below the slots:
+	 * their space stays for the metadata writes to come. */
+	if (obj->resv_top > 0 && !__atomic_load_n(&obj->st->no_falloc, __ATOMIC_RELAXED) &&
+	    fstat(obj->fd, &stb) == 0 && stb.st_size >= STORE_DATA_OFF &&
+	    (stb.st_size + RESV_PAGE - 1) / RESV_PAGE * RESV_PAGE < obj->resv_top &&
+	    ftruncate(obj->fd, stb.st_size) < 0)
+		log_warn("cannot give back space reserved for an object: %s", strerror(errno));
 	obj_free(obj);
 	return rc;
 }
@@ -910,6 +970,52 @@ static int block_read(struct store_obj *obj, uint64_t idx, uint8_t *plain, uint3
 	return rc < 0 ? rc : block_open(obj, idx, cipher, plain, len);
 }
 
+/* Space for [off, off + len) of obj's file, before it is written. An
+ * append (ahead) with plenty of room left takes a chunk ahead, as much as
+ * the file holds, 64 KiB to 1 MiB: appends cost one call per chunk and the
+ * host allocates large extents (the excess goes back at close). Near full,
+ * inside the file or for a grow, only the pages this write needs, so that
+ * every page can still be used and sparse files stay sparse. 0 or -errno
+ * (ENOSPC) with nothing changed. */
+static int obj_reserve(struct store_obj *obj, off_t off, off_t len, int ahead)
+{
+	off_t end = off + len, lo = off, from = off, want, have = STORE_DATA_OFF, chunk;
+	struct statvfs sv;
+	int rc;
+
+	if (off >= obj->resv_lo && end <= obj->resv_hi)
+		return 0;
+	if (off >= obj->resv_lo && off <= obj->resv_hi) {
+		lo = obj->resv_lo; /* the range grows */
+		from = obj->resv_hi;
+	}
+	if (obj->size) /* the stored length, the cached block included */
+		have = block_off((obj->size - 1) / STORE_BLOCK_BYTES) + CRYPTO_SEAL_OVERHEAD +
+		       (off_t)((obj->size - 1) % STORE_BLOCK_BYTES + 1);
+	chunk = have < RESV_MIN ? RESV_MIN : have > RESV_MAX ? RESV_MAX : have;
+	want = end;
+	if (end <= INT64_MAX - RESV_MAX - RESV_PAGE) {
+		end = (end + RESV_PAGE - 1) / RESV_PAGE * RESV_PAGE;
+		want = (from + chunk) / RESV_PAGE * RESV_PAGE;
+		if (!ahead || have < RESV_MIN || want < end || off + len <= have ||
+		    fstatvfs(obj->fd, &sv) < 0 ||
+		    (uint64_t)sv.f_bavail * sv.f_frsize < RESV_ROOM)
+			want = end;
+	}
+	rc = reserve(obj->st, obj->fd, from, want - from);
+	if (rc < 0 && want > end) {
+		want = end;
+		rc = reserve(obj->st, obj->fd, from, want - from);
+	}
+	if (rc < 0)
+		return rc;
+	obj->resv_lo = lo;
+	obj->resv_hi = want;
+	if (want > obj->resv_top)
+		obj->resv_top = want;
+	return 0;
+}
+
 /* Runs of whole blocks move between the file and this per-thread buffer
  * with one system call; each block is still sealed on its own. */
 #define BATCH_BLOCKS 64
@@ -974,9 +1080,13 @@ static int blocks_write(struct store_obj *obj, uint64_t idx, uint64_t n, const u
 {
 	uint8_t ad[STORE_ID_BYTES + 8];
 	uint8_t *b = batch();
+	int rc;
 
 	if (!b)
 		return -ENOMEM;
+	rc = obj_reserve(obj, block_off(idx), (off_t)(n * STORE_CBLOCK_BYTES), 1);
+	if (rc < 0)
+		return rc;
 	for (uint64_t i = 0; i < n; i++) {
 		block_ad(ad, &obj->id, idx + i);
 		crypto_seal(b + i * STORE_CBLOCK_BYTES, obj->key, in + i * STORE_BLOCK_BYTES,
@@ -1010,7 +1120,10 @@ int store_obj_flush(struct store_obj *obj)
 
 	if (!obj->cache_valid || !obj->cache_dirty)
 		return 0;
-	rc = block_write(obj, obj->cache_idx, obj->cache, obj->cache_len);
+	/* Reserved when the bytes came in; this matters after a truncate. */
+	rc = obj_reserve(obj, block_off(obj->cache_idx), obj->cache_len + CRYPTO_SEAL_OVERHEAD, 0);
+	if (rc == 0)
+		rc = block_write(obj, obj->cache_idx, obj->cache, obj->cache_len);
 	if (rc == 0)
 		obj->cache_dirty = 0;
 	return rc;
@@ -1098,27 +1211,35 @@ static int grow(struct store_obj *obj, uint64_t size)
 {
 	uint64_t last = (size - 1) / STORE_BLOCK_BYTES;
 	uint64_t oldlast = obj->size ? (obj->size - 1) / STORE_BLOCK_BYTES : (uint64_t)-1;
+	uint32_t lastlen = block_len(size, last);
 	struct stat stb;
 	int rc;
 
 	/* What can fail without changing anything comes first: reading the
-	 * old partial last block. */
+	 * old partial last block, and the space for it completed and for
+	 * the new last block. */
 	if (obj->size % STORE_BLOCK_BYTES) {
 		rc = cache_load(obj, oldlast, 0);
+		if (rc == 0)
+			rc = obj_reserve(obj, block_off(oldlast), CRYPTO_SEAL_OVERHEAD +
+			                 (oldlast == last ? lastlen : STORE_BLOCK_BYTES), 0);
 		if (rc < 0)
 			return rc;
 		if (oldlast == last) {
-			obj->cache_len = block_len(size, last);
+			obj->cache_len = lastlen;
 			obj->cache_dirty = 1;
 			obj->size = size;
 			return 0;
 		}
 	}
+	rc = obj_reserve(obj, block_off(last), (off_t)lastlen + CRYPTO_SEAL_OVERHEAD, 0);
+	if (rc < 0)
+		return rc;
 	/* Then the file takes its new length: a size the host filesystem
 	 * cannot hold fails here (EFBIG) with nothing changed. */
 	if (fstat(obj->fd, &stb) < 0)
 		return -errno;
-	if (ftruncate(obj->fd, block_off(last) + block_len(size, last) + CRYPTO_SEAL_OVERHEAD) < 0)
+	if (ftruncate(obj->fd, block_off(last) + lastlen + CRYPTO_SEAL_OVERHEAD) < 0)
 		return -errno;
 	if (obj->size % STORE_BLOCK_BYTES) {
 		obj->cache_len = STORE_BLOCK_BYTES;
@@ -1129,11 +1250,12 @@ static int grow(struct store_obj *obj, uint64_t size)
 		/* Back to the old length, so the size does not change. */
 		if (obj->cache_valid && obj->cache_idx == oldlast)
 			obj->cache_len = block_len(obj->size, oldlast);
+		obj->resv_lo = obj->resv_hi = 0; /* the cut may give it back */
 		if (ftruncate(obj->fd, stb.st_size) < 0)
 			log_error("cannot restore an object's length after a failed write");
 		return rc;
 	}
-	obj->cache_len = block_len(size, last);
+	obj->cache_len = lastlen;
 	obj->cache_dirty = 1;
 	obj->size = size;
 	return 0;
@@ -1173,6 +1295,10 @@ ssize_t store_obj_pwrite(struct store_obj *obj, const void *buf, size_t len, uin
 			continue;
 		}
 		rc = cache_load(obj, idx, full);
+		/* Space first: a write is acknowledged only with its space. */
+		if (rc == 0)
+			rc = obj_reserve(obj, block_off(idx), CRYPTO_SEAL_OVERHEAD +
+			                 (at + n > obj->cache_len ? at + n : obj->cache_len), 1);
 		if (rc < 0)
 			return done ? (ssize_t)done : rc;
 		memcpy(obj->cache + at, in + done, n);
@@ -1213,6 +1339,7 @@ int store_obj_truncate(struct store_obj *obj, uint64_t size)
 	}
 	if (ftruncate(obj->fd, block_off(keep_blocks)) < 0)
 		return -errno;
+	obj->resv_lo = obj->resv_hi = 0; /* the cut gave space back */
 	obj->size = size;
 	/* The shortened last block must reach the file to carry the size. */
 	return store_obj_flush(obj);
@@ -1234,12 +1361,24 @@ int store_obj_sync(struct store_obj *obj, int datasync)
 int store_shred(struct store *st, const struct store_id *id)
 {
 	static const uint8_t zeros[STORE_DATA_OFF];
+	size_t n = sizeof(zeros);
+	struct stat stb;
 	int fd, rc;
 
 	rc = obj_open_fd(st, id, &fd);
 	if (rc < 0)
 		return rc;
-	rc = write_at(fd, zeros, sizeof(zeros), 0);
+	/* Zeros over what the file holds, never past its end (a shorter file
+	 * reads as zeros there): growing it could need space a full disk no
+	 * longer has, and an unlink must not fail for that. */
+	if (fstat(fd, &stb) == 0 && stb.st_size < (off_t)n)
+		n = (size_t)stb.st_size;
+	rc = write_at(fd, zeros, n, 0);
+	/* A hole reads as zeros too and needs no space (an object from before
+	 * reservations could have one in its slots). */
+	if ((rc == -ENOSPC || rc == -EDQUOT) &&
+	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)n) == 0)
+		rc = 0;
 	close(fd);
 	return rc;
 }
