@@ -5,13 +5,15 @@
  *
  *   fsbench pbx-max  DIR [--writers 64] [--seconds 10] [--frames-per-file 9000]
  *   fsbench pbx-rt   DIR [--writers N] [--seconds S] [--cpu-pid PID]
+ *                        [--frame-log FILE]
  *   fsbench pbx-rt   DIR --find-max [--seconds S] [--start 16] [--cap 1024]
  *                        [--budget SECS]
  *   fsbench stream   DIR [--mib 256] [--phase write|read|both]
  *   fsbench meta     DIR [--files 5000]
  *   fsbench populate DIR N [--from K] [--threads 4] [--check]
  *   fsbench expire   DIR [--files 10000] --short SECS [--threads 4]
- *                        [--create-seconds SECS] [--give-up SECS]
+ *                        [--give-up SECS]
+ *   fsbench frame-stats FRAMELOG [--window NAME:START_NS:END_NS]...
  *   fsbench waitmount DIR [--timeout SECS]
  *
  * Every byte written is read back and compared with what was meant to be
@@ -30,6 +32,11 @@
  * bisects; an N fails only when two runs in a row had a late frame.
  * SIGINT, SIGTERM or SIGUSR1 end the timed part early (the results still
  * print): run.sh stops the pbx-rt that runs during the expiry that way.
+ * --frame-log FILE writes every frame's CLOCK_MONOTONIC deadline and
+ * latency (ns; -1 for a dropped frame) to FILE after the run; frame-stats
+ * counts such a log per time window (the phases `expire` prints).
+ * expire: N recordings falling due within about a second: all created and
+ * held open, then closed at once; see cmd_expire.
  *
  * Content is generated, never stored: a frame or a 4 KiB page is a slice of
  * one pseudo-random pattern chosen by a hash of (file tag, index), stamped
@@ -77,6 +84,7 @@
 #define EARLY_TOL_NS (1000 * NS_PER_MS)
 #define RT_STACK_BYTES (64 * 1024)
 #define MAX_THREADS 4096
+#define MAX_WINDOWS 8
 
 /* One pseudo-random pattern; any slice of up to PAT_SLACK bytes starting
  * below PAT_SPAN is contiguous. */
@@ -237,6 +245,26 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/* pread up to len bytes at off; the count read (short only at end of
+ * file) or -1. */
+static ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, p + got, len - got, off + (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 static int mkdir_p1(const char *path)
 {
 	if (mkdir(path, 0755) == 0 || errno == EEXIST)
@@ -254,6 +282,27 @@ static void raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+/* At least want open files (expire holds every file open at once): raise
+ * the soft limit, and the hard one when it is lower (root may). 0, or -1
+ * when the limit cannot be had. */
+static int raise_nofile_to(long want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)want) {
+		rl.rlim_cur = (rlim_t)want;
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)want)
+			rl.rlim_max = (rlim_t)want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			note("cannot raise the open-file limit to %ld: %s", want, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static void on_stop_signal(int sig)
@@ -512,21 +561,19 @@ static void bad_file(const char *path, const char *fmt, ...)
 #define VERIFY_CHUNK (256 * 1024)
 
 /*
- * Read the file at path and compare it with the model, size included.
- * 0 when it matches; -1 otherwise (already counted and reported). buf and
- * want are VERIFY_CHUNK bytes of scratch space.
+ * Compare the file open as fd (named path in messages) with the model,
+ * size included, reading it with pread from offset 0 (so fd may also be
+ * the writer's own descriptor, opened O_RDWR). 0 when it matches; -1
+ * otherwise (already counted and reported). buf and want are VERIFY_CHUNK
+ * bytes of scratch space.
  */
-static int verify_file(const char *path, const struct model *m, uint8_t *buf, uint8_t *want)
+static int verify_fd(int fd, const char *path, const struct model *m, uint8_t *buf,
+                     uint8_t *want)
 {
 	struct stat st;
 	uint64_t off = 0;
-	int fd, rc = -1;
+	int rc = -1;
 
-	fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		bad_file(path, "cannot open for reading: %s", strerror(errno));
-		return -1;
-	}
 	if (fstat(fd, &st) != 0) {
 		bad_file(path, "fstat: %s", strerror(errno));
 		goto out;
@@ -537,7 +584,7 @@ static int verify_file(const char *path, const struct model *m, uint8_t *buf, ui
 	}
 	for (;;) {
 		size_t len = m->size - off < VERIFY_CHUNK ? (size_t)(m->size - off) : VERIFY_CHUNK;
-		ssize_t got = read_full(fd, buf, len ? len : 1);
+		ssize_t got = pread_full(fd, buf, len ? len : 1, (off_t)off);
 		char where[96];
 
 		if (got < 0) {
@@ -570,6 +617,20 @@ static int verify_file(const char *path, const struct model *m, uint8_t *buf, ui
 	}
 	rc = 0;
 out:
+	return rc;
+}
+
+/* verify_fd on a read-only open of path. */
+static int verify_file(const char *path, const struct model *m, uint8_t *buf, uint8_t *want)
+{
+	int fd, rc;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		bad_file(path, "cannot open for reading: %s", strerror(errno));
+		return -1;
+	}
+	rc = verify_fd(fd, path, m, buf, want);
 	close(fd);
 	return rc;
 }
@@ -592,11 +653,28 @@ static void vbuf_free(struct vbuf *v)
 	free(v->want);
 }
 
-/* Create path and write the whole of model m to it in one go. */
-static int write_model_file(const char *path, const struct model *m)
+/* Write the whole of model m to the new file fd (named path). 0 or -1
+ * (reported). */
+static int write_model_fd(int fd, const char *path, const struct model *m)
 {
 	uint8_t buf[WAV_HDR_BYTES + 16 * FRAME_BYTES];
 	uint64_t off = 0;
+
+	while (off < m->size) {
+		size_t n = m->size - off < sizeof(buf) ? (size_t)(m->size - off) : sizeof(buf);
+		model_fill(m, buf, off, n);
+		if (write_all(fd, buf, n) != 0) {
+			io_error("write", path);
+			return -1;
+		}
+		off += n;
+	}
+	return 0;
+}
+
+/* Create path and write the whole of model m to it in one go. */
+static int write_model_file(const char *path, const struct model *m)
+{
 	int fd;
 
 	fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
@@ -604,15 +682,9 @@ static int write_model_file(const char *path, const struct model *m)
 		io_error("create", path);
 		return -1;
 	}
-	while (off < m->size) {
-		size_t n = m->size - off < sizeof(buf) ? (size_t)(m->size - off) : sizeof(buf);
-		model_fill(m, buf, off, n);
-		if (write_all(fd, buf, n) != 0) {
-			io_error("write", path);
-			close(fd);
-			return -1;
-		}
-		off += n;
+	if (write_model_fd(fd, path, m) != 0) {
+		close(fd);
+		return -1;
 	}
 	if (close(fd) != 0) {
 		io_error("close", path);
@@ -635,7 +707,6 @@ struct opts {
 	long threads;
 	int check;
 	double short_s;
-	double create_s;
 	double give_up_s;
 	double timeout_s;
 	long cpu_pid;
@@ -644,18 +715,22 @@ struct opts {
 	long cap;
 	double budget_s;
 	long count; /* populate's N */
+	const char *arg; /* frame-stats: the log file (the first positional) */
+	const char *frame_log;
+	const char *windows[MAX_WINDOWS];
+	int nwindows;
 };
 
 static void usage(void)
 {
 	fputs("usage: fsbench pbx-max DIR [--writers 64] [--seconds 10] [--frames-per-file 9000]\n"
-	      "       fsbench pbx-rt DIR [--writers N] [--seconds S] [--cpu-pid PID]\n"
+	      "       fsbench pbx-rt DIR [--writers N] [--seconds S] [--cpu-pid PID] [--frame-log FILE]\n"
 	      "       fsbench pbx-rt DIR --find-max [--seconds S] [--start 16] [--cap 1024] [--budget S]\n"
 	      "       fsbench stream DIR [--mib 256] [--phase write|read|both]\n"
 	      "       fsbench meta DIR [--files 5000]\n"
 	      "       fsbench populate DIR N [--from K] [--threads 4] [--check]\n"
-	      "       fsbench expire DIR [--files 10000] --short SECS [--threads 4]\n"
-	      "                      [--create-seconds SECS] [--give-up SECS]\n"
+	      "       fsbench expire DIR [--files 10000] --short SECS [--threads 4] [--give-up SECS]\n"
+	      "       fsbench frame-stats FRAMELOG [--window NAME:START_NS:END_NS]...\n"
 	      "       fsbench waitmount DIR [--timeout SECS]\n",
 	      stderr);
 	exit(2);
@@ -688,7 +763,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->check = 1, takes = 0;
 		else if (a[0] != '-' || !a[1]) {
 			if (pos == 0)
-				o->dir = a;
+				o->dir = o->arg = a;
 			else if (pos == 1)
 				o->count = (long)num_arg(a);
 			else
@@ -718,8 +793,13 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->threads = (long)num_arg(v);
 		else if (!strcmp(a, "--short"))
 			o->short_s = num_arg(v);
-		else if (!strcmp(a, "--create-seconds"))
-			o->create_s = num_arg(v);
+		else if (!strcmp(a, "--frame-log"))
+			o->frame_log = v;
+		else if (!strcmp(a, "--window")) {
+			if (o->nwindows >= MAX_WINDOWS)
+				usage();
+			o->windows[o->nwindows++] = v;
+		}
 		else if (!strcmp(a, "--give-up"))
 			o->give_up_s = num_arg(v);
 		else if (!strcmp(a, "--timeout"))
@@ -1011,6 +1091,11 @@ struct rt_writer {
 	uint64_t tag;
 	uint64_t frames;
 	int failed;
+	/* --frame-log: frame k's latency in ns (-1: dropped), k < nlog <= cap;
+	 * its deadline is phase + k * FRAME_NS. */
+	int64_t *lat;
+	uint64_t cap, nlog;
+	int64_t phase;
 };
 
 static void *rt_writer_main(void *p)
@@ -1023,6 +1108,7 @@ static void *rt_writer_main(void *p)
 	gate_wait(&s->gate);
 	/* Calls do not start in step: spread the writers over one period. */
 	phase = s->gate.t0 + (int64_t)w->id * FRAME_NS / s->n;
+	w->phase = phase;
 	for (uint64_t k = 0;; k++) {
 		int64_t done, lat;
 
@@ -1034,6 +1120,10 @@ static void *rt_writer_main(void *p)
 			uint64_t rest = (uint64_t)((s->end - dl + FRAME_NS - 1) / FRAME_NS);
 			__atomic_fetch_add(&s->dropped, rest, __ATOMIC_RELAXED);
 			__atomic_fetch_add(&s->late, rest, __ATOMIC_RELAXED);
+			for (uint64_t j = k; w->lat && j < k + rest && j < w->cap; j++)
+				w->lat[j] = -1;
+			if (w->lat)
+				w->nlog = k + rest < w->cap ? k + rest : w->cap;
 			break;
 		}
 		frame_fill(frame, w->tag, k);
@@ -1049,6 +1139,10 @@ static void *rt_writer_main(void *p)
 		if (lat > LATE_NS)
 			__atomic_fetch_add(&s->late, 1, __ATOMIC_RELAXED);
 		w->frames = k + 1;
+		if (w->lat && k < w->cap) {
+			w->lat[k] = lat > 0 ? lat : 0;
+			w->nlog = k + 1;
+		}
 	}
 	if (!w->failed && patch_sizes(w->fd, w->frames) != 0) {
 		io_error("patch", w->path);
@@ -1094,9 +1188,34 @@ struct rt_result {
 	int failed;
 };
 
-/* One pbx-rt run with n writers for secs seconds; tag separates runs. */
+/* Write every logged frame of the writers, "deadline_ns latency_ns" (-1:
+ * dropped), to path. 0 or -1. */
+static int rt_write_log(const char *path, const struct rt_writer *w, long n)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f) {
+		io_error("create", path);
+		return -1;
+	}
+	fprintf(f, "# pbx-rt frames: CLOCK_MONOTONIC deadline (ns), latency (ns; -1: dropped)\n");
+	for (long i = 0; i < n; i++)
+		for (uint64_t k = 0; k < w[i].nlog; k++)
+			fprintf(f, "%" PRId64 " %" PRId64 "\n", (int64_t)(w[i].phase + (int64_t)k * FRAME_NS),
+			        w[i].lat[k]);
+	rc = ferror(f) ? -1 : 0;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc)
+		io_error("write", path);
+	return rc;
+}
+
+/* One pbx-rt run with n writers for secs seconds; tag separates runs.
+ * frame_log (or NULL): where every frame's deadline and latency go. */
 static void rt_run(const char *dir, long n, double secs, long cpu_pid, int run,
-                   struct rt_result *r)
+                   const char *frame_log, struct rt_result *r)
 {
 	struct rt_shared s;
 	struct rt_writer *w = calloc((size_t)n, sizeof(*w));
@@ -1150,6 +1269,16 @@ static void rt_run(const char *dir, long n, double secs, long cpu_pid, int run,
 			goto out;
 		}
 	}
+	for (long i = 0; frame_log && i < n; i++) {
+		w[i].cap = (uint64_t)((int64_t)(secs * NS_PER_SEC) / FRAME_NS) + 2;
+		w[i].lat = malloc(w[i].cap * sizeof(*w[i].lat));
+		if (!w[i].lat) {
+			note("out of memory for the frame log");
+			r->failed = 1;
+			goto out;
+		}
+		memset(w[i].lat, 0, w[i].cap * sizeof(*w[i].lat)); /* no page faults later */
+	}
 	t0 = now_ns() + 100 * NS_PER_MS + n * 50 * NS_PER_US; /* time to start threads */
 	s.end = t0 + (int64_t)(secs * NS_PER_SEC);
 	/* A run may overrun by its own length plus 5 s, no more. */
@@ -1174,6 +1303,8 @@ static void rt_run(const char *dir, long n, double secs, long cpu_pid, int run,
 	r->p50 = hist_pct(s.h, 50);
 	r->p99 = hist_pct(s.h, 99);
 	r->max = s.h->max;
+	if (frame_log && rt_write_log(frame_log, w, n) != 0)
+		r->failed = 1;
 	/* Untimed: read every file back. */
 	for (long i = 0; i < n; i++) {
 		struct model m = pbx_model(w[i].tag, w[i].frames);
@@ -1194,6 +1325,7 @@ out:
 			if (!threads_ran && i < opened && w[i].fd >= 0)
 				close(w[i].fd);
 			free(w[i].path);
+			free(w[i].lat);
 		}
 	}
 	free(w);
@@ -1243,7 +1375,7 @@ static int rt_find_max(const char *dir, struct opts *o)
 			budget_hit = 1;
 			break;
 		}
-		rt_run(dir, n, secs, o->cpu_pid, trials, &r);
+		rt_run(dir, n, secs, o->cpu_pid, trials, NULL, &r);
 		trials++;
 		failed |= r.failed;
 		note("find-max trial %d: writers=%ld late=%" PRIu64 " p99_ms=%.2f max_ms=%.2f%s",
@@ -1255,7 +1387,7 @@ static int rt_find_max(const char *dir, struct opts *o)
 		 * saturation makes them late every time. So N fails only when a
 		 * second run at N has late frames too. */
 		if (r.late > 0 && now_ns() + (int64_t)((secs + 1) * NS_PER_SEC) <= t_end) {
-			rt_run(dir, n, secs, o->cpu_pid, trials, &r);
+			rt_run(dir, n, secs, o->cpu_pid, trials, NULL, &r);
 			trials++;
 			retries++;
 			failed |= r.failed;
@@ -1305,7 +1437,7 @@ static int cmd_pbx_rt(struct opts *o)
 	if (o->find_max) {
 		rc = rt_find_max(dir, o);
 	} else {
-		rt_run(dir, n, secs, o->cpu_pid, 0, &r);
+		rt_run(dir, n, secs, o->cpu_pid, 0, o->frame_log, &r);
 		rt_print("pbx-rt", &r, secs);
 		rc = r.failed;
 	}
@@ -1718,20 +1850,36 @@ static int cmd_populate(struct opts *o)
 
 /* ---------------------------------------------------------------- expire */
 
+/* The watcher looks at a file from this long before its deadline, so a
+ * file gone more than EARLY_TOL_NS early is seen as such. */
+#define WATCH_AHEAD_NS (EARLY_TOL_NS + 250 * NS_PER_MS)
+#define POLL_MIN_NS (20 * NS_PER_MS)
+
 struct exp_file {
-	int64_t deadline; /* close time + short, ns */
-	int64_t gone;     /* end of the first stat that found it absent, or 0 */
+	int64_t deadline; /* close return + short, ns */
+	int64_t gone;     /* end of the first listing without it, or 0 */
 	long idx;
-	int state;        /* 0 pending, 1 gone, 2 error, 3 never went, 4 not made */
+	long seen;        /* the last pass whose listing had it */
+	int fd;           /* while held open, else -1 */
+	int state;        /* 0 pending, 1 gone, 2 error, 3 never went */
+};
+
+/* The workers create and hold their files, report ready, and close them
+ * all when the main thread says go (-1: abort, close without a deadline). */
+struct exp_shared {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	long ready;
+	int go;
 };
 
 struct exp_worker {
 	const char *dir;
 	struct exp_file *f;
+	struct exp_shared *sh;
 	long from, to;
 	int64_t short_ns;
-	int64_t stop_at;  /* no new file after this */
-	long made;
+	long made, verified_open;
 	int failed;
 };
 
@@ -1745,28 +1893,77 @@ static struct model exp_model(long i)
 	return pbx_model(0xe0000000ull + (uint64_t)i, EXPIRE_FRAMES);
 }
 
-static void *exp_create_main(void *p)
+static void *exp_worker_main(void *p)
 {
 	struct exp_worker *w = p;
+	struct exp_shared *sh = w->sh;
 	char path[PATH_MAX];
+	struct vbuf vb;
+	int go, have_vb = vbuf_init(&vb) == 0;
 
+	if (!have_vb)
+		w->failed = 1;
+	/* Create, write and check every file of the slice, and keep it open:
+	 * an open file never expires, so there is no hurry. */
 	for (long i = w->from; i < w->to; i++) {
 		struct model m = exp_model(i);
+		int fd;
 
 		w->f[i].idx = i;
-		if (now_ns() > w->stop_at) {
-			w->f[i].state = 4; /* never created: out of time */
+		w->f[i].fd = -1;
+		w->f[i].state = 2;
+		if (!have_vb)
 			continue;
-		}
 		exp_path(path, sizeof(path), w->dir, i);
-		if (write_model_file(path, &m) != 0) {
-			w->f[i].state = 2;
+		fd = open(path, O_CREAT | O_EXCL | O_RDWR, 0644);
+		if (fd < 0) {
+			io_error("create", path);
 			w->failed = 1;
 			continue;
 		}
-		/* The recording ended when close returned (at the latest). */
-		w->f[i].deadline = now_ns() + w->short_ns;
+		if (write_model_fd(fd, path, &m) != 0) {
+			close(fd);
+			w->failed = 1;
+			continue;
+		}
+		/* Read back through the writer's own descriptor. */
+		if (verify_fd(fd, path, &m, vb.buf, vb.want) != 0) {
+			close(fd);
+			w->failed = 1;
+			continue;
+		}
+		w->f[i].fd = fd;
+		w->f[i].state = 0;
 		w->made++;
+		w->verified_open++;
+	}
+	if (have_vb)
+		vbuf_free(&vb);
+	pthread_mutex_lock(&sh->mu);
+	sh->ready++;
+	pthread_cond_broadcast(&sh->cv);
+	while (!sh->go)
+		pthread_cond_wait(&sh->cv, &sh->mu);
+	go = sh->go;
+	pthread_mutex_unlock(&sh->mu);
+	/* Close them all, as fast as possible. The recording ended when close
+	 * returned (at the latest). */
+	for (long i = w->from; i < w->to; i++) {
+		int rc;
+
+		if (w->f[i].fd < 0)
+			continue;
+		rc = close(w->f[i].fd);
+		w->f[i].deadline = now_ns() + w->short_ns;
+		w->f[i].fd = -1;
+		if (go < 0) {
+			w->f[i].state = 2;
+		} else if (rc != 0) {
+			exp_path(path, sizeof(path), w->dir, i);
+			io_error("close", path);
+			w->f[i].state = 2;
+			w->failed = 1;
+		}
 	}
 	return NULL;
 }
@@ -1779,8 +1976,8 @@ struct exp_verifier {
 	int failed;
 };
 
-/* Read back every file not too close to its deadline (it may be gone any
- * moment then, and that is no content error). */
+/* After the close: read back every file not too close to its deadline (it
+ * may be gone any moment then, and that is no content error). */
 static void *exp_verify_main(void *p)
 {
 	struct exp_verifier *v = p;
@@ -1818,87 +2015,171 @@ static int cmp_deadline(const void *a, const void *b)
 }
 
 /*
- * expire DIR --files N --short S: create N recordings as fast as possible
- * (in --threads threads, for at most --create-seconds, default S/3, so that
- * they can be read back before the first falls due), read them back, then
- * watch each disappear. Lateness of a file is the end of the first stat
- * that no longer found it minus (its close time + S): an upper bound,
- * within one polling pass. A file gone more than 1 s before its deadline
- * is early (a retention bug); one still there --give-up seconds after its
- * deadline never went. Both fail the run.
+ * expire DIR --files N --short S: N recordings falling due at once. In
+ * --threads threads, create every file, write it, read it back through the
+ * same descriptor and keep it open (an open file never expires, so this
+ * may take as long as it takes); then close them all as fast as possible,
+ * so that their deadlines (close return + S) fall within about a second
+ * (due_spread_ms). Read them back once more (those at least 2 s from their
+ * deadline), then, from 1.25 s before the first deadline, list the folder
+ * over and over (at most every 20 ms): the lateness of a file is the end
+ * of the first listing without it (a stat confirms it is gone) minus its
+ * deadline, an upper bound within one listing (poll_pass_max_ms). One gone
+ * more than 1 s before its deadline is early (a retention bug); one still
+ * there --give-up seconds after it never went. Both fail the run.
+ *
+ * The phases are printed as CLOCK_MONOTONIC ns (mono_*), and two windows,
+ * START:END in ns, for `frame-stats` on a concurrent pbx-rt's frame log:
+ * win_setup (creating, closing and reading back) and win_expiry (from 1 s
+ * before the first deadline, or the watcher's start if earlier, to 1 s
+ * after the last file was seen gone).
  */
 static int cmd_expire(struct opts *o)
 {
 	long n = o->files ? o->files : 10000, nt = o->threads ? o->threads : 4;
 	int64_t short_ns = (int64_t)(o->short_s * NS_PER_SEC);
 	int64_t give_up = (int64_t)((o->give_up_s > 0 ? o->give_up_s : 120) * NS_PER_SEC);
-	double create_s = o->create_s > 0 ? o->create_s : o->short_s / 3;
 	struct exp_file *f = calloc((size_t)n, sizeof(*f));
 	struct exp_worker *w = calloc((size_t)nt, sizeof(*w));
 	struct exp_verifier *v = calloc((size_t)nt, sizeof(*v));
+	pthread_t *th = calloc((size_t)nt, sizeof(*th));
 	int64_t *late = calloc((size_t)n, sizeof(*late));
+	long *pos = calloc((size_t)n, sizeof(*pos)); /* file index -> its place in f */
+	struct exp_shared sh = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct stat st;
-	long ok = 0, left, first = 0, early = 0, never = 0, errs = 0, nl = 0;
-	long verified = 0, skipped = 0;
-	int64_t t0, t1, pass_max = 0, last_gone = 0;
+	long ok = 0, left, first = 0, early = 0, never = 0, errs = 0, nl = 0, started = 0;
+	long verified_open = 0, verified = 0, skipped = 0, passes = 0, missed = 0;
+	int64_t t_create0, t_create1, t_close0, t_close1, t_verify1, t_watch0 = 0, t_end;
+	int64_t pass_max = 0, last_gone = 0, first_due = 0, last_due = 0, win0, win1;
 	int failed = 0;
 
-	if (!f || !w || !v || !late || short_ns <= 0 || n < 1 || nt < 1 || nt > 256)
+	if (!f || !w || !v || !th || !late || !pos || short_ns <= 0 || n < 1 || nt < 1 || nt > 256)
 		usage();
+	/* Every file is open at once here, and in the filesystem's daemon. */
+	if (raise_nofile_to(n + 256) != 0)
+		return 2;
 	pathf(dir, sizeof(dir), "%s/fsb-exp-%d", o->dir, (int)getpid());
 	if (mkdir_p1(dir) != 0)
 		return 1;
-	t0 = now_ns();
+	t_create0 = now_ns();
 	for (long i = 0; i < nt; i++)
-		w[i] = (struct exp_worker){ dir, f, n * i / nt, n * (i + 1) / nt, short_ns,
-		                            t0 + (int64_t)(create_s * NS_PER_SEC), 0, 0 };
-	if (run_threads(nt, 0, exp_create_main, w, sizeof(*w)) != 0)
-		return 2;
-	t1 = now_ns();
+		w[i] = (struct exp_worker){ dir, f, &sh, n * i / nt, n * (i + 1) / nt, short_ns,
+		                            0, 0, 0 };
+	for (; started < nt; started++) {
+		int e = pthread_create(&th[started], NULL, exp_worker_main, &w[started]);
+		if (e) {
+			note("cannot start thread %ld of %ld: %s", started + 1, nt, strerror(e));
+			break;
+		}
+	}
+	pthread_mutex_lock(&sh.mu);
+	while (started == nt && sh.ready < nt)
+		pthread_cond_wait(&sh.cv, &sh.mu);
+	pthread_mutex_unlock(&sh.mu);
+	t_create1 = now_ns();
+	t_close0 = now_ns();
+	pthread_mutex_lock(&sh.mu);
+	sh.go = started == nt ? 1 : -1;
+	pthread_cond_broadcast(&sh.cv);
+	pthread_mutex_unlock(&sh.mu);
+	for (long i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	t_close1 = now_ns();
+	if (started < nt) {
+		/* The slices of threads that never ran hold nothing. */
+		for (long i = started; i < nt; i++)
+			for (long j = w[i].from; j < w[i].to; j++)
+				f[j] = (struct exp_file){ 0, 0, j, 0, -1, 2 };
+		failed = 1;
+	}
 	for (long i = 0; i < nt; i++) {
-		ok += w[i].made;
+		verified_open += w[i].verified_open;
 		failed |= w[i].failed;
 	}
-	/* Untimed: the files hold what was written. */
+	for (long i = 0; i < n; i++) {
+		if (f[i].state)
+			continue;
+		ok++;
+		if (!first_due || f[i].deadline < first_due)
+			first_due = f[i].deadline;
+		if (f[i].deadline > last_due)
+			last_due = f[i].deadline;
+	}
+	note("expire: %ld of %ld files created, written, read back and held open in %.0f ms;"
+	     " all closed in %.0f ms; deadlines spread over %.0f ms", ok, n,
+	     (double)(t_create1 - t_create0) / NS_PER_MS, (double)(t_close1 - t_close0) / NS_PER_MS,
+	     (double)(last_due - first_due) / NS_PER_MS);
+	/* Untimed: after the close the files still hold what was written. */
 	for (long i = 0; i < nt; i++)
 		v[i] = (struct exp_verifier){ dir, f, i, nt, n, 0, 0, 0 };
 	if (run_threads(nt, 0, exp_verify_main, v, sizeof(*v)) != 0)
 		return 2;
+	t_verify1 = now_ns();
 	for (long i = 0; i < nt; i++) {
 		verified += v[i].verified;
 		skipped += v[i].skipped;
 		failed |= v[i].failed;
 	}
-	note("expire: %ld of %ld files created in %.0f ms; %ld read back, %ld too close to"
-	     " their deadline to read, after %.0f ms", ok, n, (double)(t1 - t0) / NS_PER_MS,
-	     verified, skipped, (double)(now_ns() - t0) / NS_PER_MS);
-	qsort(f, (size_t)n, sizeof(*f), cmp_deadline); /* failed ones (0) first */
+	note("expire: %ld read back after the close, %ld too close to their deadline to read,"
+	     " %.0f ms before the first deadline", verified, skipped,
+	     (double)(first_due - t_verify1) / NS_PER_MS);
+	qsort(f, (size_t)n, sizeof(*f), cmp_deadline); /* failed ones first */
+	for (long i = 0; i < n; i++)
+		pos[f[i].idx] = i;
 	left = ok;
 	while (first < n && f[first].state)
 		first++;
+	/* Nothing is due before its watch window. */
+	if (left > 0 && !stop_requested)
+		sleep_until(first_due - WATCH_AHEAD_NS);
+	/* Each pass lists the folder: a file not listed is gone, once a stat
+	 * confirms it (a listing is far cheaper than a stat of every file,
+	 * which would load the daemon as much as the recorders do). */
 	while (left > 0 && !stop_requested) {
-		int64_t pass0 = now_ns(), pass1;
+		int64_t pass0 = now_ns(), listed, pass1;
+		struct dirent *de;
+		DIR *d;
 
+		if (!t_watch0)
+			t_watch0 = pass0;
+		passes++;
+		d = opendir(dir);
+		if (!d) {
+			io_error("opendir", dir);
+			errs++;
+			break;
+		}
+		while ((de = readdir(d))) {
+			char *end;
+			long idx;
+
+			if (de->d_name[0] != 'e')
+				continue;
+			idx = strtol(de->d_name + 1, &end, 10);
+			if (idx >= 0 && idx < n && !strcmp(end, ".wav"))
+				f[pos[idx]].seen = passes;
+		}
+		closedir(d);
+		listed = now_ns();
 		for (long i = first; i < n; i++) {
-			int64_t t;
-
 			if (f[i].state)
 				continue;
-			/* Before its deadline window a file is checked only by the
-			 * passes over earlier ones: stop at the first not yet due. */
-			if (f[i].deadline - EARLY_TOL_NS > pass0 && i > first)
-				break;
-			exp_path(path, sizeof(path), dir, f[i].idx);
-			if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-				if (now_ns() > f[i].deadline + give_up) {
+			if (f[i].seen == passes) {
+				if (listed > f[i].deadline + give_up) {
 					f[i].state = 3;
 					never++;
 					left--;
 				}
 				continue;
 			}
-			t = now_ns();
+			exp_path(path, sizeof(path), dir, f[i].idx);
+			if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+				/* Still there although the listing left it out. */
+				if (missed++ < 5)
+					note("%s: there, but not listed by readdir", path);
+				continue;
+			}
 			if (errno != ENOENT) {
 				io_error("stat", path);
 				f[i].state = 2;
@@ -1907,21 +2188,24 @@ static int cmd_expire(struct opts *o)
 				continue;
 			}
 			f[i].state = 1;
-			f[i].gone = t;
-			if (t > last_gone)
-				last_gone = t;
+			f[i].gone = listed;
+			if (listed > last_gone)
+				last_gone = listed;
 			left--;
 		}
 		while (first < n && f[first].state)
 			first++;
 		pass1 = now_ns();
-		if (pass1 - pass0 > pass_max)
-			pass_max = pass1 - pass0;
-		if (left > 0 && first < n && f[first].deadline - EARLY_TOL_NS > pass1)
-			sleep_until(f[first].deadline - EARLY_TOL_NS);
-		else if (left > 0)
-			sleep_until(pass1 + 5 * NS_PER_MS);
+		if (listed - pass0 > pass_max)
+			pass_max = listed - pass0;
+		/* At most one pass every POLL_MIN_NS. */
+		if (left > 0)
+			sleep_until(pass1 + 2 * NS_PER_MS > pass0 + POLL_MIN_NS ? pass1 + 2 * NS_PER_MS
+			                                                        : pass0 + POLL_MIN_NS);
 	}
+	t_end = now_ns();
+	if (!t_watch0)
+		t_watch0 = t_end;
 	for (long i = 0; i < n; i++) {
 		if (f[i].state != 1)
 			continue;
@@ -1937,32 +2221,134 @@ static int cmd_expire(struct opts *o)
 	if (never)
 		note("%ld files still there %.0f s after their deadline", never,
 		     (double)give_up / NS_PER_SEC);
-	printf("expire files=%ld short_s=%g created=%ld create_ms=%.0f unverified=%ld gone=%ld"
-	       " early=%ld never=%ld errors=%ld lateness_p50_ms=%.0f lateness_p99_ms=%.0f"
+	win0 = first_due - EARLY_TOL_NS < t_watch0 ? first_due - EARLY_TOL_NS : t_watch0;
+	win1 = (last_gone ? last_gone : t_end) + NS_PER_SEC;
+	if (!ok)
+		win0 = win1 = t_end;
+	printf("expire files=%ld short_s=%g threads=%ld created=%ld create_ms=%.0f close_ms=%.0f"
+	       " due_spread_ms=%.0f verified_open=%ld verified_closed=%ld unverified_closed=%ld"
+	       " gone=%ld early=%ld never=%ld errors=%ld lateness_p50_ms=%.0f lateness_p99_ms=%.0f"
 	       " lateness_max_ms=%.0f last_gone_after_first_deadline_ms=%.0f"
-	       " poll_pass_max_ms=%.0f verify=%s\n",
-	       n, o->short_s, ok, (double)(t1 - t0) / NS_PER_MS, skipped, nl, early, never, errs,
+	       " poll_pass_max_ms=%.0f poll_passes=%ld readdir_missed=%ld"
+	       " mono_create0_ns=%" PRId64 " mono_create1_ns=%" PRId64 " mono_close0_ns=%" PRId64
+	       " mono_close1_ns=%" PRId64 " mono_verify1_ns=%" PRId64 " mono_first_due_ns=%" PRId64
+	       " mono_last_due_ns=%" PRId64 " mono_watch0_ns=%" PRId64 " mono_last_gone_ns=%" PRId64
+	       " win_setup=%" PRId64 ":%" PRId64 " win_expiry=%" PRId64 ":%" PRId64 " verify=%s\n",
+	       n, o->short_s, nt, ok, (double)(t_create1 - t_create0) / NS_PER_MS,
+	       (double)(t_close1 - t_close0) / NS_PER_MS, (double)(last_due - first_due) / NS_PER_MS,
+	       verified_open, verified, skipped, nl, early, never, errs,
 	       (double)pct_sorted(late, (size_t)nl, 50) / NS_PER_MS,
 	       (double)pct_sorted(late, (size_t)nl, 99) / NS_PER_MS,
 	       nl ? (double)late[nl - 1] / NS_PER_MS : 0.0,
-	       nl && ok ? (double)(last_gone - f[n - ok].deadline) / NS_PER_MS : 0.0,
-	       (double)pass_max / NS_PER_MS,
+	       nl && ok ? (double)(last_gone - first_due) / NS_PER_MS : 0.0,
+	       (double)pass_max / NS_PER_MS, passes, missed,
+	       t_create0, t_create1, t_close0, t_close1, t_verify1, first_due, last_due, t_watch0,
+	       last_gone, t_create0, t_verify1, win0, win1,
 	       failed || errs || bad_files || io_errors ? "FAIL" : "ok");
 	fflush(stdout);
 	/* Whatever is left (after a failure) goes now; the folder may already
 	 * have gone by itself. */
 	for (long i = 0; i < n; i++) {
-		if (f[i].state == 1 || f[i].state == 4)
+		if (f[i].state == 1)
 			continue;
 		exp_path(path, sizeof(path), dir, f[i].idx);
 		unlink(path);
 	}
 	rmdir(dir);
 	free(late);
+	free(pos);
+	free(th);
 	free(v);
 	free(w);
 	free(f);
 	return failed || early || never || errs ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- frame-stats */
+
+struct fs_window {
+	char name[32];
+	int64_t start, end;
+	struct hist *h;
+	uint64_t frames, late, dropped;
+};
+
+/*
+ * frame-stats FRAMELOG --window NAME:START_NS:END_NS ...: the frames of a
+ * pbx-rt --frame-log, each counted in the first window its deadline falls
+ * into (START <= deadline < END), or else in "rest". One line per window
+ * and one for the rest: frames written, late (over 20 ms, dropped ones
+ * included), dropped, p50/p99/max latency of the written ones.
+ */
+static int cmd_frame_stats(struct opts *o)
+{
+	struct fs_window win[MAX_WINDOWS + 1];
+	int nw = o->nwindows;
+	char line[256];
+	long bad = 0;
+	FILE *in;
+
+	memset(win, 0, sizeof(win));
+	for (int i = 0; i < nw; i++) {
+		const char *a = o->windows[i], *c1 = strchr(a, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		char *end;
+
+		if (!c1 || !c2 || c1 == a || (size_t)(c1 - a) >= sizeof(win[i].name))
+			usage();
+		memcpy(win[i].name, a, (size_t)(c1 - a));
+		win[i].start = strtoll(c1 + 1, &end, 10);
+		if (end != c2)
+			usage();
+		win[i].end = strtoll(c2 + 1, &end, 10);
+		if (*end)
+			usage();
+	}
+	strcpy(win[nw].name, "rest");
+	for (int i = 0; i <= nw; i++)
+		if (!(win[i].h = calloc(1, sizeof(struct hist))))
+			return 2;
+	in = fopen(o->arg, "r");
+	if (!in) {
+		note("%s: %s", o->arg, strerror(errno));
+		return 2;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		long long dl, lat;
+		int i;
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (sscanf(line, "%lld %lld", &dl, &lat) != 2) {
+			bad++;
+			continue;
+		}
+		for (i = 0; i < nw; i++)
+			if (dl >= win[i].start && dl < win[i].end)
+				break;
+		if (lat < 0) {
+			win[i].dropped++;
+			win[i].late++;
+			continue;
+		}
+		win[i].frames++;
+		hist_add(win[i].h, (uint64_t)lat);
+		if (lat > LATE_NS)
+			win[i].late++;
+	}
+	fclose(in);
+	if (bad)
+		note("%s: %ld lines not understood", o->arg, bad);
+	for (int i = 0; i <= nw; i++) {
+		printf("frame-stats window=%s frames=%" PRIu64 " late=%" PRIu64 " dropped=%" PRIu64
+		       " p50_ms=%.3f p99_ms=%.3f max_ms=%.3f verify=%s\n",
+		       win[i].name, win[i].frames, win[i].late, win[i].dropped,
+		       (double)hist_pct(win[i].h, 50) / NS_PER_MS,
+		       (double)hist_pct(win[i].h, 99) / NS_PER_MS, (double)win[i].h->max / NS_PER_MS,
+		       bad ? "FAIL" : "ok");
+		free(win[i].h);
+	}
+	fflush(stdout);
+	return bad ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------- waitmount */
@@ -2004,6 +2390,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(cmd, "waitmount"))
 		return cmd_waitmount(&o);
+	if (!strcmp(cmd, "frame-stats"))
+		return cmd_frame_stats(&o);
 	pattern_init();
 	catch_stop_signals();
 	if (!strcmp(cmd, "pbx-max"))
