@@ -966,7 +966,8 @@ static struct {
 	uint64_t next_index, seg_len;
 	uint8_t chain[CRYPTO_HASH_BYTES], pend[CRYPTO_HASH_BYTES];
 	uint8_t *buf;
-	size_t buf_len, buf_cap, buf_frames;
+	size_t buf_len, buf_cap;
+	uint64_t buf_records; /* records the frames in buf stand for */
 } aq = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.parked_cv = PTHREAD_COND_INITIALIZER,
@@ -998,16 +999,16 @@ static void writer_flush(void)
 		aq.seg_len += aq.buf_len;
 		memcpy(aq.chain, aq.pend, CRYPTO_HASH_BYTES);
 	} else {
-		log_error("audit: cannot write %s/%s: %s; %zu record(s) lost", AUDIT_DIR, aq.seg,
-			  strerror(-rc), aq.buf_frames);
+		log_error("audit: cannot write %s/%s: %s; %" PRIu64 " record(s) lost", AUDIT_DIR,
+			  aq.seg, strerror(-rc), aq.buf_records);
 		if (ftruncate(aq.fd, (off_t)aq.seg_len) < 0)
 			log_error("audit: cannot cut %s/%s back: %s", AUDIT_DIR, aq.seg,
 				  strerror(errno));
 		memcpy(aq.pend, aq.chain, CRYPTO_HASH_BYTES);
-		writer_lost(aq.buf_frames);
+		writer_lost(aq.buf_records);
 	}
 	aq.buf_len = 0;
-	aq.buf_frames = 0;
+	aq.buf_records = 0;
 }
 
 /* Start segment next_index for day: header in a dot file, synced, then
@@ -1054,7 +1055,7 @@ static int writer_new_segment(int64_t day)
 /* Append one record to the group, rotating first when its day is past
  * the current segment's (records of an earlier day stay: segment days
  * only grow, and every record is at most as new as its segment's day). */
-static void writer_add(const uint8_t *plain, size_t len, int *failed)
+static void writer_add(const uint8_t *plain, size_t len, uint64_t records, int *failed)
 {
 	int64_t day = floor_div(plain_time(plain), DAY_NS);
 	int rc;
@@ -1067,7 +1068,7 @@ static void writer_add(const uint8_t *plain, size_t len, int *failed)
 				log_error("audit: cannot start a segment in %s: %s; records lost",
 					  AUDIT_DIR, strerror(-rc));
 			*failed = 1;
-			writer_lost(1);
+			writer_lost(records);
 			return;
 		}
 	}
@@ -1078,14 +1079,14 @@ static void writer_add(const uint8_t *plain, size_t len, int *failed)
 		uint8_t *b = realloc(aq.buf, cap);
 
 		if (!b) {
-			writer_lost(1);
+			writer_lost(records);
 			return;
 		}
 		aq.buf = b;
 		aq.buf_cap = cap;
 	}
 	aq.buf_len += frame_build(aq.buf + aq.buf_len, aq.keys, plain, len, aq.pend);
-	aq.buf_frames++;
+	aq.buf_records += records;
 }
 
 static void free_entry(struct qent *e)
@@ -1104,7 +1105,7 @@ static void writer_commit(struct qent *list, uint64_t lost)
 		struct qent *e = list;
 
 		list = e->next;
-		writer_add(e->plain, e->len, &failed);
+		writer_add(e->plain, e->len, 1, &failed);
 		free_entry(e);
 	}
 	if (lost) {
@@ -1117,7 +1118,8 @@ static void writer_commit(struct qent *list, uint64_t lost)
 			r->pid = (int32_t)getpid();
 			r->count = lost;
 			r->duration_ms = -1;
-			writer_add(plain, audit_encode(plain, r), &failed);
+			/* It stands for the lost ones: lost again if it is. */
+			writer_add(plain, audit_encode(plain, r), lost, &failed);
 			free(r);
 		}
 	}
@@ -1318,7 +1320,8 @@ static void writer_teardown(void)
 	aq.keys = NULL;
 	free(aq.buf);
 	aq.buf = NULL;
-	aq.buf_cap = aq.buf_len = aq.buf_frames = 0;
+	aq.buf_cap = aq.buf_len = 0;
+	aq.buf_records = 0;
 	crypto_wipe(aq.chain, sizeof(aq.chain));
 	crypto_wipe(aq.pend, sizeof(aq.pend));
 }

@@ -424,9 +424,9 @@ say "$(head -n 1 <<<"$out")"
 dropped=$("$RECCTL" audit --config "$CONF" --event dropped 2>&1)
 show "$dropped"
 # What the log says was lost against what the trail's dropped records
-# count: a note, not a check. (audit.c counts a failed group as its
-# frames; when the group carried a dropped record, the losses that record
-# reported drop out of the count.)
+# count: a note, not a check. A dropped record stands for the losses before
+# it; when the group carrying it fails too, they are carried on (and the
+# log names them again), so the log's sum is at least the trail's count.
 lost_log=$(sed -n 's/.*; \([0-9]*\) record(s) lost$/\1/p' "$WORK"/recfs-*.log | awk '{ s += $1 } END { print s + 0 }')
 lost_trail=$(sed -n 's/.* count=\([0-9]*\).*/\1/p' <<<"$dropped" | awk '{ s += $1 } END { print s + 0 }')
 say "audit records lost on the full disk: $lost_log by the log; dropped records in the trail count $lost_trail"
