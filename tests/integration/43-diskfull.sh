@@ -35,33 +35,14 @@ DISK=
 JOBS=()  # background writers this test started (PIDs)
 HELD=    # fd 7 is open on the held recording
 
-# Unmount the tmpfs after recfs is gone: everything lib.sh's cleanup does
-# (it runs again afterwards, with the exit status, and removes WORK).
+# The held descriptor closes and the writers go first; lib.sh's cleanup
+# then unmounts recfs, ends the daemons and the writers (T_PIDS), unmounts
+# the tmpfs (T_UMOUNTS) and removes WORK.
 df_cleanup() {
-	local rc=$? p m i
-	trap - EXIT INT TERM HUP
-	set +e
+	local rc=$? p
 	[ -n "$HELD" ] && { exec 7>&-; } 2>/dev/null
 	for p in "${JOBS[@]}"; do kill -0 "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null; done
-	[ -n "$RECFS_PID" ] && umount_fs
-	for m in "${T_MNTS[@]}"; do
-		for i in 1 2 3; do
-			[ "$(mount_count "$m")" -gt 0 ] || break
-			fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null
-		done
-	done
-	for p in "${T_PIDS[@]}"; do kill_pid "$p"; done
-	for p in "${JOBS[@]}"; do wait "$p" 2>/dev/null; done
-	if [ -n "$DISK" ]; then
-		for i in 1 2 3 4 5 6 7 8 9 10; do
-			[ "$(mount_count "$DISK")" -gt 0 ] || break
-			umount "$DISK" 2>/dev/null || sleep 0.5
-		done
-		if [ "$(mount_count "$DISK")" -gt 0 ]; then
-			say "tmpfs $DISK busy; detached lazily"
-			umount -l "$DISK"
-		fi
-	fi
+	T_PIDS+=("${JOBS[@]}")
 	(exit "$rc")
 	t_cleanup
 }
@@ -72,6 +53,7 @@ DISK=$WORK/disk
 mkdir "$DISK" || bail "mkdir $DISK"
 mount -t tmpfs -o "size=${SIZE_MB}m,mode=0700" recfs-diskfull "$DISK" ||
 	bail "a ${SIZE_MB} MiB tmpfs on $DISK"
+T_UMOUNTS+=("$DISK")
 # The store setup made stays unused: this test's lives on the tmpfs; its
 # key, config and every reference copy stay outside it.
 STORE=$DISK/store

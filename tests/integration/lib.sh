@@ -24,6 +24,7 @@ T_NAME=$(basename "$0" .sh)
 T_FAILS=0
 T_PIDS=()      # daemons started by this test: cleanup ends those still alive
 T_MNTS=()      # mount points used by this test: cleanup unmounts them
+T_UMOUNTS=()   # other mounts the test made (a tmpfs): unmounted after recfs's
 WORK=
 STORE=
 MNT=
@@ -571,6 +572,16 @@ t_cleanup() {
 		done
 	done
 	for p in "${T_PIDS[@]}"; do kill_pid "$p"; done
+	for m in "${T_UMOUNTS[@]}"; do
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			[ "$(mount_count "$m")" -gt 0 ] || break
+			umount "$m" 2>/dev/null || sleep 0.5
+		done
+		if [ "$(mount_count "$m")" -gt 0 ]; then
+			say "$m busy; detached lazily"
+			umount -l "$m"
+		fi
+	done
 	if [ -n "$WORK" ] && [[ $WORK == /tmp/recfs-test.* ]]; then
 		if awk -v w="$WORK/" 'index($5, w) == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; then
 			say "$WORK still has a mount; left in place"
