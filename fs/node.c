@@ -37,9 +37,15 @@ static struct store *node_store;
 static const struct recfs_config *node_cfg;
 static int node_readonly; /* NODE_LOAD_READONLY: nothing reaches the store */
 
-/* Pending work for housekeeping, under tree_lock. */
-static struct store_id *shred_q;
-static size_t shred_len, shred_cap;
+/* Pending work for housekeeping, under tree_lock: objects shredded and
+ * waiting to be unlinked, and objects whose shred failed (tried again by
+ * every housekeeping: left alone, a deleted file would be back after a
+ * restart). */
+struct id_queue {
+	struct store_id *v;
+	size_t len, cap;
+};
+static struct id_queue shred_q, retry_q;
 static struct node **dirty;
 static size_t dirty_len, dirty_cap;
 static int64_t last_mark;
@@ -109,32 +115,64 @@ static void dirty_drop(struct node *n)
 	n->dirty = 0;
 }
 
+/* Append id to q. 0 or -ENOMEM. tree_lock held. */
+static int id_push(struct id_queue *q, const struct store_id *id)
+{
+	if (q->len == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 256;
+		struct store_id *v = realloc(q->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		q->v = v;
+		q->cap = cap;
+	}
+	q->v[q->len++] = *id;
+	return 0;
+}
+
+/* Take q's contents (the caller frees *v). tree_lock held. */
+static size_t id_take(struct id_queue *q, struct store_id **v)
+{
+	size_t len = q->len;
+
+	*v = q->v;
+	*q = (struct id_queue){ 0 };
+	return len;
+}
+
+/* Shred the object id and queue its unlink; a failed shred is queued to
+ * be tried again. tree_lock held. */
+static void shred_id(const struct store_id *id, int first)
+{
+	char hex[2 * STORE_ID_BYTES + 1];
+	int rc = store_shred(node_store, id);
+
+	if (rc == -ENOENT && !first)
+		return; /* gone meanwhile: nothing left to destroy */
+	if (rc < 0) {
+		if (first) {
+			store_id_hex(id, hex);
+			log_error("object %s: shred failed: %s; trying again every second",
+			          hex, strerror(-rc));
+		}
+		if (id_push(&retry_q, id) < 0)
+			log_error("object: shred failed and cannot be queued again");
+		return;
+	}
+	if (!first) {
+		store_id_hex(id, hex);
+		log_info("object %s: shredded on a later try", hex);
+	}
+	if (id_push(&shred_q, id) < 0)
+		store_reap_shredded(node_store, id, 1);
+}
+
 /* Shred n's object and queue its unlink. tree_lock held. */
 static void destroy_object(struct node *n)
 {
-	char hex[2 * STORE_ID_BYTES + 1];
-	int rc;
-
-	if (node_readonly)
-		return;
-	rc = store_shred(node_store, &n->id);
-	if (rc < 0) {
-		hexid(n, hex);
-		log_error("object %s: shred failed: %s", hex, strerror(-rc));
-		return;
-	}
-	if (shred_len == shred_cap) {
-		size_t cap = shred_cap ? shred_cap * 2 : 256;
-		struct store_id *q = realloc(shred_q, cap * sizeof(*q));
-
-		if (!q) {
-			store_reap_shredded(node_store, &n->id, 1);
-			return;
-		}
-		shred_q = q;
-		shred_cap = cap;
-	}
-	shred_q[shred_len++] = n->id;
+	if (!node_readonly)
+		shred_id(&n->id, 1);
 }
 
 /* Free n when neither the tree, the kernel nor a handle holds it. */
@@ -388,13 +426,17 @@ void node_unload(void)
 	last_mark = 0;
 	if (!node_readonly)
 		node_housekeeping(clock_now());
+	if (retry_q.len > 0)
+		log_error("%zu deleted object(s) could not be shredded; they are back at the next "
+		          "mount", retry_q.len);
 	tree_destroy();
 	ret_heap_free();
-	free(shred_q);
+	free(shred_q.v);
+	free(retry_q.v);
 	free(dirty);
-	shred_q = NULL;
+	shred_q = retry_q = (struct id_queue){ 0 };
 	dirty = NULL;
-	shred_len = shred_cap = dirty_len = dirty_cap = 0;
+	dirty_len = dirty_cap = 0;
 }
 
 /* ---- namespace ---- */
@@ -1487,7 +1529,8 @@ int node_expire_due(int64_t now, int64_t *next, node_gone_fn gone, void *ctx)
 
 size_t node_tidy(int64_t now, struct store_id **shredded)
 {
-	size_t qlen;
+	struct store_id *retry;
+	size_t qlen, nretry;
 
 	pthread_mutex_lock(&tree_lock);
 	while (dirty_len > 0) {
@@ -1496,10 +1539,11 @@ size_t node_tidy(int64_t now, struct store_id **shredded)
 		n->dirty = 0;
 		persist(n);
 	}
-	*shredded = shred_q;
-	qlen = shred_len;
-	shred_q = NULL;
-	shred_len = shred_cap = 0;
+	nretry = id_take(&retry_q, &retry);
+	for (size_t i = 0; i < nretry; i++)
+		shred_id(&retry[i], 0);
+	free(retry);
+	qlen = id_take(&shred_q, shredded);
 	pthread_mutex_unlock(&tree_lock);
 	if (now - last_mark >= 5 * NSEC_PER_SEC) {
 		store_mark_write(node_store, now);

@@ -104,3 +104,23 @@ check "a new file can be written" cp "$REF/D" "$MNT/G"
 check "and read back" cmp "$MNT/G" "$REF/D"
 check "a damaged file can be deleted" rm "$MNT/A"
 umount_fs
+
+# A shred that fails (here: the object file made immutable) is tried again
+# until it works: left alone, a deleted file would be back after a restart.
+need_mount
+before=$(find "$STORE/objects" -type f | sort)
+head -c 10000 /dev/urandom >"$MNT/victim.wav"
+victim=$(comm -13 <(echo "$before") <(find "$STORE/objects" -type f | sort) | head -n 1)
+if [ -z "$victim" ] || ! chattr +i "$victim" 2>/dev/null; then
+	say "no immutable attribute here (chattr +i); the shred-retry check is skipped"
+else
+	check "rm while the object cannot be shredded" rm "$MNT/victim.wav"
+	sleep 2.5
+	check "the object stays while its shred fails" test -e "$victim"
+	check "the log says the shred failed" grep -q "shred failed" "$LOG"
+	chattr -i "$victim"
+	for i in $(seq 1 50); do [ -e "$victim" ] || break; sleep 0.1; done
+	check "once it can be, the object is shredded and unlinked" test ! -e "$victim"
+	check_not "the name stays gone" test -e "$MNT/victim.wav"
+fi
+umount_fs
