@@ -871,13 +871,19 @@ static int handle_get(struct node *n)
  * n is no longer in the tree. wrote: this handle could write. */
 static void handle_put(struct node *n, int wrote, int64_t closed_at)
 {
+	char hex[2 * STORE_ID_BYTES + 1];
 	struct store_obj *obj = NULL;
 	int64_t now = clock_now();
-	int gone, want_seal;
+	int gone, want_seal, rc;
 
 	pthread_rwlock_wrlock(&n->io);
-	if (n->obj)
-		store_obj_flush(n->obj);
+	/* Release cannot report an error to anyone (close has returned):
+	 * the log at least must say that bytes were not stored. */
+	if (n->obj && (rc = store_obj_flush(n->obj)) < 0) {
+		hexid(n, hex);
+		log_error("object %s: writing its last block at close failed: %s", hex,
+		          strerror(-rc));
+	}
 	pthread_mutex_lock(&tree_lock);
 	if (wrote && --n->nwriters == 0) {
 		n->m.state = STATE_CLOSED;
