@@ -25,7 +25,7 @@ sleep 600 >>"$M/idle.wav" &
 idle_pid=$!
 echo hello-ro >"$M/ro.wav"
 tr=$(now_ms)
-fsop seq "$M/ro.wav" o:rdonly z:5500 R:0:8 c >"$WORK/ro.out" &
+"$TESTBIN/fsop" seq "$M/ro.wav" o:rdonly z:5500 R:0:8 c >"$WORK/ro.out" &
 ro_pid=$!
 echo first >"$M/b.wav"
 tb=$(now_ms)

@@ -56,8 +56,9 @@ mkdir -p "$M/2026/11/28"
 "$TESTBIN/recwriter" -n 100 -S 41 "$REF/intact.wav"
 "$TESTBIN/recwriter" -n 100 -S 41 "$M/2026/11/28/intact.wav"
 # one write and fsync (so the data is in the store, not just the page
-# cache), then the handle stays open
-fsop seq "$M/open.wav" o:wronly,creat:0644 W:never-closed y z:600000 >/dev/null &
+# cache), then the handle stays open. The binary, not the fsop function:
+# $! must be fsop itself, or the kill below misses it (it slept on 10 min).
+"$TESTBIN/fsop" seq "$M/open.wav" o:wronly,creat:0644 W:never-closed y z:600000 >/dev/null &
 hold_pid=$!
 wait_for "the writer has written" 5 test -s "$M/open.wav"
 sleep 0.2 # the fsync
