@@ -152,8 +152,8 @@ static void no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0);
 }
 
-static int run_mounted(struct fuse_session *se, struct fuse_cmdline_opts *co,
-                       enum log_level level)
+static int run_mounted(struct fuse_session *se, struct store *st,
+                       struct fuse_cmdline_opts *co, enum log_level level)
 {
 	struct fuse_loop_config *lc = NULL;
 	int rc = 1;
@@ -179,6 +179,8 @@ static int run_mounted(struct fuse_session *se, struct fuse_cmdline_opts *co,
 		log_error("cannot start the reaper thread");
 		goto out_unmount;
 	}
+	if (store_spares_start(st) < 0)
+		log_warn("no spare objects: every create makes its own file");
 	lc = fuse_loop_cfg_create();
 	if (!lc)
 		goto out_reaper;
@@ -297,7 +299,7 @@ int main(int argc, char *argv[])
 		rc = 0;
 		goto out_nodes;
 	}
-	rc = run_mounted(se, &co, cfg.log_level);
+	rc = run_mounted(se, st, &co, cfg.log_level);
 out_nodes:
 	node_unload();
 out_audit:

@@ -57,7 +57,10 @@ struct store {
 	char *dir;
 	int readonly;
 	int no_falloc; /* the host filesystem has no fallocate: no reservations */
+	struct spares *spares; /* NULL unless store_spares_start ran */
 };
+
+static void spares_stop(struct store *st);
 
 struct store_obj {
 	struct store *st;
@@ -407,6 +410,7 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	spares_stop(st);
 	if (st->objfd >= 0)
 		close(st->objfd);
 	if (st->sbfd >= 0)
@@ -636,6 +640,131 @@ static void obj_free(struct store_obj *obj)
 	free(obj);
 }
 
+/* ---- spare objects ----
+ *
+ * Making a file can cost the host filesystem far more than writing one
+ * (ext4 without a journal passes over every inode freed in the last
+ * minute, reading each: hundreds of microseconds after many deletions).
+ * So a thread keeps a few empty object files ready under fresh random ids,
+ * and a create takes one instead of waiting for the host. An empty object
+ * reads as all zeros, which every scan takes for a shredded leftover: a
+ * spare left by a crash is removed at the next mount. */
+#define SPARES_MAX 32
+#define SPARES_RETRY_NS 1000000000LL /* after a failed create (full disk) */
+
+struct spares {
+	pthread_t thread;
+	pthread_mutex_t lock; /* guards the rest */
+	pthread_cond_t cond;  /* the pool ran low, or quit */
+	int quit, n;
+	int fd[SPARES_MAX];
+	struct store_id id[SPARES_MAX];
+};
+
+/* An open spare's fd with its id in *id, or -1 when none is ready. */
+static int spare_take(struct store *st, struct store_id *id)
+{
+	struct spares *sp = st->spares;
+	int fd = -1;
+
+	if (!sp)
+		return -1;
+	pthread_mutex_lock(&sp->lock);
+	if (sp->n > 0) {
+		sp->n--;
+		fd = sp->fd[sp->n];
+		*id = sp->id[sp->n];
+		if (sp->n < SPARES_MAX / 2)
+			pthread_cond_signal(&sp->cond);
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return fd;
+}
+
+static void *spares_main(void *arg)
+{
+	struct store *st = arg;
+	struct spares *sp = st->spares;
+	char name[2 * STORE_ID_BYTES + 1];
+	struct store_id id;
+	struct timespec ts;
+	int fd;
+
+	pthread_mutex_lock(&sp->lock);
+	while (!sp->quit) {
+		if (sp->n == SPARES_MAX) {
+			pthread_cond_wait(&sp->cond, &sp->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&sp->lock);
+		crypto_random(id.b, sizeof(id.b));
+		obj_name(&id, name);
+		fd = openat(st->objfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		pthread_mutex_lock(&sp->lock);
+		if (fd >= 0) {
+			sp->fd[sp->n] = fd;
+			sp->id[sp->n++] = id;
+			continue;
+		}
+		/* Creates fall back to making their own file meanwhile, and
+		 * report the error themselves. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += SPARES_RETRY_NS / 1000000000LL;
+		pthread_cond_timedwait(&sp->cond, &sp->lock, &ts);
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return NULL;
+}
+
+int store_spares_start(struct store *st)
+{
+	struct spares *sp = calloc(1, sizeof(*sp));
+	pthread_condattr_t attr;
+	int rc;
+
+	if (!sp)
+		return -ENOMEM;
+	pthread_mutex_init(&sp->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&sp->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	st->spares = sp;
+	rc = pthread_create(&sp->thread, NULL, spares_main, st);
+	if (rc != 0) {
+		st->spares = NULL;
+		pthread_cond_destroy(&sp->cond);
+		pthread_mutex_destroy(&sp->lock);
+		free(sp);
+	}
+	return -rc;
+}
+
+/* End the thread and remove the spares it made. */
+static void spares_stop(struct store *st)
+{
+	struct spares *sp = st->spares;
+	char name[2 * STORE_ID_BYTES + 1];
+
+	if (!sp)
+		return;
+	pthread_mutex_lock(&sp->lock);
+	sp->quit = 1;
+	pthread_cond_signal(&sp->cond);
+	pthread_mutex_unlock(&sp->lock);
+	pthread_join(sp->thread, NULL);
+	st->spares = NULL;
+	while (sp->n > 0) {
+		sp->n--;
+		close(sp->fd[sp->n]);
+		obj_name(&sp->id[sp->n], name);
+		unlinkat(st->objfd, name, 0);
+	}
+	pthread_cond_destroy(&sp->cond);
+	pthread_mutex_destroy(&sp->lock);
+	free(sp);
+}
+
 int store_obj_create(struct store *st, struct store_meta *meta, struct store_obj **out)
 {
 	uint8_t hdr[STORE_HDR_BYTES] = { 0 };
@@ -648,18 +777,21 @@ int store_obj_create(struct store *st, struct store_meta *meta, struct store_obj
 	obj = obj_alloc(st, &id);
 	if (!obj)
 		return -ENOMEM;
+	obj->fd = spare_take(st, &obj->id);
+	obj_name(&obj->id, name);
+	if (obj->fd < 0)
+		obj->fd = openat(st->objfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (obj->fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	id = obj->id;
 	crypto_random(obj->key, CRYPTO_KEY_BYTES);
 	memcpy(hdr, OBJ_MAGIC, MAGIC_BYTES);
 	put32(hdr + 8, STORE_FORMAT_VERSION);
 	memcpy(hdr + 16, id.b, STORE_ID_BYTES);
 	crypto_seal(hdr + HDR_WRAP_OFF, st->master, obj->key, CRYPTO_KEY_BYTES, hdr, HDR_WRAP_OFF);
 
-	obj_name(&id, name);
-	obj->fd = openat(st->objfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (obj->fd < 0) {
-		rc = -errno;
-		goto fail;
-	}
 	/* Space for the header and both slots now: on a full disk the create
 	 * fails here, and later metadata writes (close, rename, xattrs) never
 	 * fail for want of space. */
@@ -808,7 +940,7 @@ struct scan {
 	int rc;
 };
 
-enum { SCAN_OK, SCAN_SHREDDED, SCAN_DAMAGED, SCAN_SKIPPED };
+enum { SCAN_OK, SCAN_SHREDDED, SCAN_EMPTY, SCAN_DAMAGED, SCAN_SKIPPED };
 
 /* Read and open one object's header and metadata. */
 static int scan_read(struct store *st, const struct store_id *id, uint8_t *buf, uint8_t *key,
@@ -831,6 +963,9 @@ static int scan_read(struct store *st, const struct store_id *id, uint8_t *buf, 
 	if (st->readonly && (stb->st_size < STORE_HDR_BYTES + STORE_SLOT_BYTES ||
 	                     all_zero(buf, STORE_DATA_OFF)))
 		return SCAN_SKIPPED;
+	/* A spare, or a create cut short: it never held anything. */
+	if (stb->st_size == 0)
+		return SCAN_EMPTY;
 	/* Shredded but not yet unlinked when the daemon stopped. */
 	if (all_zero(buf, STORE_DATA_OFF))
 		return SCAN_SHREDDED;
@@ -868,6 +1003,11 @@ static void *scan_worker(void *arg)
 		const struct store_id *id = &s->ids[i];
 		int got = scan_read(s->st, id, buf, key, &meta, xattr, &stb);
 		int rc = got == SCAN_SHREDDED ? store_reap_shredded(s->st, id, 1) : 0;
+
+		if (got == SCAN_EMPTY) {
+			obj_name(id, hex);
+			unlinkat(s->st->objfd, hex, 0);
+		}
 
 		if (got == SCAN_DAMAGED) {
 			store_id_hex(id, hex);

@@ -119,12 +119,19 @@ int store_mark_write(struct store *st, int64_t ns);
 /* Call fn for every object in objects/, with its newest valid metadata
  * and plaintext size. meta->xattr points into a buffer valid only during
  * the call. Damaged objects are logged by id and counted in *damaged;
- * shredded leftovers (store_shred without unlink) are unlinked. fn returns
+ * shredded leftovers (store_shred without unlink) and empty objects (spares,
+ * creates cut short) are unlinked. fn returns
  * 0 to go on, or a -errno that stops the scan and is returned. */
 typedef int (*store_scan_fn)(void *ctx, const struct store_id *id,
                              const struct store_meta *meta, uint64_t size,
                              int64_t host_mtime);
 int store_scan(struct store *st, store_scan_fn fn, void *ctx, unsigned *damaged);
+
+/* Keep empty object files ready on a thread of their own, so that
+ * store_obj_create need not wait for the host filesystem to make one (a
+ * mounted daemon's store only; after any fork). store_close ends the
+ * thread and removes the spares. 0 or -errno. */
+int store_spares_start(struct store *st);
 
 /* Create a new object with a fresh random id and key, write meta (seq 1)
  * into slot A. 0 or -errno; *out open. */

@@ -108,9 +108,9 @@ umount_fs
 # A shred that fails (here: the object file made immutable) is tried again
 # until it works: left alone, a deleted file would be back after a restart.
 need_mount
-before=$(find "$STORE/objects" -type f | sort)
+before=$(find "$STORE/objects" -type f -size +0 | sort)
 head -c 10000 /dev/urandom >"$MNT/victim.wav"
-victim=$(comm -13 <(echo "$before") <(find "$STORE/objects" -type f | sort) | head -n 1)
+victim=$(comm -13 <(echo "$before") <(find "$STORE/objects" -type f -size +0 | sort) | head -n 1)
 if [ -z "$victim" ] || ! chattr +i "$victim" 2>/dev/null; then
 	say "no immutable attribute here (chattr +i); the shred-retry check is skipped"
 else

@@ -177,7 +177,7 @@ iso_ms() {
 }
 
 # objects: how many object files the store holds.
-objects() { find "$STORE/objects" -type f | wc -l; }
+objects() { find "$STORE/objects" -type f -size +0 | wc -l; }
 # objects_are N / objects_at_most N: the store holds N (at most N) object
 # files (for wait_for: destruction may trail the name's removal a little).
 objects_are() { [ "$(objects)" -eq "$1" ]; }

@@ -1003,6 +1003,90 @@ static void test_shred(struct store *st)
 	free(p);
 }
 
+/* Empty object files in objects/ (the spares a mounted daemon keeps). */
+static unsigned empty_objects(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/objects", sdir);
+	d = opendir(path);
+	if (!d)
+		die(path);
+	while ((de = readdir(d))) {
+		char f[PATH_MAX + 300];
+		struct stat stb;
+
+		snprintf(f, sizeof(f), "%s/%s", path, de->d_name);
+		if (de->d_name[0] != '.' && stat(f, &stb) == 0 && S_ISREG(stb.st_mode) &&
+		    stb.st_size == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_spares(void)
+{
+	struct scan_probe *p = malloc(sizeof(*p));
+	struct store_id ids[100], left;
+	struct store_obj *obj;
+	char path[PATH_MAX], buf[16];
+	unsigned damaged = 9, distinct = 1, readable = 1;
+	struct store *st, *ro;
+	int err, fd;
+
+	st = store_open(sdir, master, 0, &err);
+	if (!p || !st)
+		die("spares: store_open");
+	CHECK(empty_objects() == 0, "spares: none before the thread starts");
+	CHECK(store_spares_start(st) == 0, "spares: the thread starts");
+	for (int i = 0; i < 200 && empty_objects() == 0; i++)
+		usleep(10000);
+	CHECK(empty_objects() > 0 && empty_objects() <= 32, "spares: empty objects made ready (at most 32)");
+	/* More creates than spares: some take one, the rest make their own. */
+	for (int i = 0; i < 100; i++) {
+		obj = obj_new(st, "spare");
+		ids[i] = *store_obj_id(obj);
+		store_obj_pwrite(obj, "call", 4, 0);
+		store_obj_close(obj);
+		for (int j = 0; j < i; j++)
+			distinct &= memcmp(&ids[i], &ids[j], sizeof(ids[i])) != 0;
+	}
+	for (int i = 0; i < 100; i++) {
+		obj = NULL;
+		readable &= store_obj_open(st, &ids[i], &obj) == 0 &&
+		            store_obj_pread(obj, buf, sizeof(buf), 0) == 4 && !memcmp(buf, "call", 4);
+		store_obj_close(obj);
+	}
+	CHECK(distinct && readable, "spares: 100 creates, each its own object, each reads back");
+	store_close(st);
+	CHECK(empty_objects() == 0, "spares: store_close removes the spares");
+
+	/* A daemon killed with spares ready leaves empty files behind. */
+	crypto_random(left.b, sizeof(left.b));
+	obj_path(&left, path);
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die(path);
+	close(fd);
+	ro = store_open(sdir, master, STORE_READONLY, &err);
+	CHECK(ro && scan_for(ro, &left, p, &damaged) == 0 && p->seen == 0 && damaged == 0 &&
+	      file_exists(path), "a read-only scan skips an empty object and leaves it");
+	store_close(ro);
+	st = store_open(sdir, master, 0, &err);
+	CHECK(st && scan_for(st, &left, p, &damaged) == 0 && p->seen == 0 && damaged == 0,
+	      "scan does not report an empty object, nor count it damaged");
+	CHECK(!file_exists(path), "scan unlinked the empty object");
+	for (int i = 0; i < 100; i++)
+		if (store_shred(st, &ids[i]) == 0)
+			store_reap_shredded(st, &ids[i], 1);
+	store_close(st);
+	free(p);
+}
+
 static void test_mark(struct store *st)
 {
 	char path[PATH_MAX];
@@ -1221,6 +1305,7 @@ int main(void)
 	test_no_plaintext(st);
 	test_model(st);
 	store_close(st);
+	test_spares();
 	test_wrong_key();
 out:
 	cleanup();
