@@ -62,8 +62,9 @@ static void hexid(const struct node *n, char *buf)
 	store_id_hex(&n->id, buf);
 }
 
-/* Write n's metadata now. tree_lock held. */
-static int persist(struct node *n)
+/* Write n's metadata now, through obj when the caller has n's object
+ * open without a handle. tree_lock held. */
+static int persist_via(struct node *n, struct store_obj *obj)
 {
 	char hex[2 * STORE_ID_BYTES + 1];
 	int rc;
@@ -71,8 +72,8 @@ static int persist(struct node *n)
 	n->dirty = 0;
 	if (node_readonly)
 		return 0;
-	if (n->obj)
-		rc = store_meta_write(n->obj, &n->m);
+	if (obj)
+		rc = store_meta_write(obj, &n->m);
 	else
 		rc = store_meta_write_id(node_store, &n->id, &n->m);
 	if (rc < 0) {
@@ -80,6 +81,11 @@ static int persist(struct node *n)
 		log_error("object %s: metadata write failed: %s", hex, strerror(-rc));
 	}
 	return rc;
+}
+
+static int persist(struct node *n)
+{
+	return persist_via(n, n->obj);
 }
 
 /* Write n's metadata with the next housekeeping pass. tree_lock held. */
@@ -580,6 +586,14 @@ static void init_meta(struct store_meta *m, struct node *dir, const char *name, 
 	m->klass = (uint8_t)ret_class_of(dir);
 }
 
+/* Whether name may be made in dir now. tree_lock held. */
+static int make_check(struct node *dir, const char *name)
+{
+	if (dir->unlinked)
+		return -ENOENT;
+	return tree_lookup(dir, name) ? -EEXIST : 0;
+}
+
 int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
               const char *target, const struct node_ctx *c, int open_flags,
               struct node **out)
@@ -597,22 +611,23 @@ int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
 	if (tlen >= 4096)
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&tree_lock);
-	rc = -ENOENT;
-	if (dir->unlinked)
-		goto out;
-	rc = -EEXIST;
-	if (tree_lookup(dir, name))
-		goto out;
-	init_meta(&m, dir, name, mode, rdev, c, now);
+	rc = make_check(dir, name);
+	if (rc == 0)
+		init_meta(&m, dir, name, mode, rdev, c, now);
+	pthread_mutex_unlock(&tree_lock);
+	if (rc < 0)
+		return rc;
 	/* Created open for writing: recording from the start, so the first
 	 * metadata write already says so. */
 	if (open_flags >= 0 && writable(open_flags)) {
 		m.state = STATE_RECORDING;
 		m.ended = 0;
 	}
+	/* The object is made without tree_lock (the host filesystem may take
+	 * its time), so the check is made again before the name goes in. */
 	rc = store_obj_create(node_store, &m, &obj);
 	if (rc < 0)
-		goto out;
+		return rc;
 	if (target) {
 		/* A symlink's target is its content: encrypted like any. */
 		ssize_t w = store_obj_pwrite(obj, target, tlen, 0);
@@ -621,16 +636,18 @@ int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
 		if (rc < 0)
 			goto out_destroy;
 	}
-	rc = -ENOMEM;
-	n = tree_node_new(store_obj_id(obj), &m);
-	if (!n)
-		goto out_destroy;
-	n->size = tlen;
-	rc = tree_link(dir, n);
-	if (rc < 0) {
+	pthread_mutex_lock(&tree_lock);
+	rc = make_check(dir, name);
+	n = rc == 0 ? tree_node_new(store_obj_id(obj), &m) : NULL;
+	if (rc == 0 && !n)
+		rc = -ENOMEM;
+	if (n && (rc = tree_link(dir, n)) < 0)
 		tree_node_free(n);
+	if (rc < 0) {
+		pthread_mutex_unlock(&tree_lock);
 		goto out_destroy;
 	}
+	n->size = tlen;
 	n->nlookup = 1;
 	if (open_flags >= 0) {
 		/* The new object stays open as the handle's. */
@@ -642,7 +659,9 @@ int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
 	dir->m.mtime = dir->m.ctime = now;
 	ret_update(dir, now);
 	mark_dirty(dir);
-	ret_update(n, now);
+	/* dir may have moved meanwhile: then n's class differs from slot A's. */
+	if (ret_update(n, now))
+		persist(n);
 	*out = n;
 	pthread_mutex_unlock(&tree_lock);
 	store_obj_close(obj);
@@ -655,8 +674,6 @@ out_destroy:
 		if (store_shred(node_store, &id) == 0)
 			store_reap_shredded(node_store, &id, 1);
 	}
-out:
-	pthread_mutex_unlock(&tree_lock);
 	return rc;
 }
 
@@ -690,9 +707,12 @@ static int seal(struct node *n);
 static int truncate_to(struct node *n, uint64_t size);
 
 /* After a move: classes and deadlines of n's subtree follow its new
- * place; collect kept files that want a seal. tree_lock held. */
+ * place; collect kept files that want a seal. The moved node itself is
+ * persisted by the caller, once. tree_lock held. */
 struct reclass_ctx {
 	int64_t now;
+	struct node *moved;
+	struct node *unsaved; /* the moved node, when its seal will persist it */
 	struct node **seal;
 	size_t nseal, cap;
 };
@@ -701,7 +721,7 @@ static void reclass(struct node *n, void *vctx)
 {
 	struct reclass_ctx *ctx = vctx;
 
-	if (ret_update(n, ctx->now))
+	if (ret_update(n, ctx->now) && n != ctx->moved)
 		persist(n);
 	if (ret_wants_seal(n)) {
 		if (ctx->nseal == ctx->cap) {
@@ -715,16 +735,23 @@ static void reclass(struct node *n, void *vctx)
 		}
 		n->nopen++; /* pinned until sealed */
 		ctx->seal[ctx->nseal++] = n;
+		if (n == ctx->moved)
+			ctx->unsaved = n;
 	}
 }
 
+/* Seal what reclass collected. A moved node whose seal did not happen
+ * (it failed, or the node moved on) is persisted here; either way its
+ * new place is written before the rename is answered. */
 static void seal_all(struct reclass_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->nseal; i++) {
 		struct node *n = ctx->seal[i];
+		int sealed = seal(n) > 0;
 
-		seal(n);
 		pthread_mutex_lock(&tree_lock);
+		if (n == ctx->unsaved && !sealed && !n->unlinked)
+			persist(n);
 		n->nopen--;
 		maybe_free(n);
 		pthread_mutex_unlock(&tree_lock);
@@ -792,7 +819,7 @@ static int move(struct node *n, struct node *newdir, const char *newname, int64_
 int node_rename(struct node *dir, const char *name, struct node *newdir,
                 const char *newname, unsigned flags)
 {
-	struct reclass_ctx ctx = { clock_now(), NULL, 0, 0 };
+	struct reclass_ctx ctx = { .now = clock_now() };
 	struct node *n, *t;
 	int rc;
 
@@ -824,8 +851,10 @@ int node_rename(struct node *dir, const char *name, struct node *newdir,
 		}
 		if (rc < 0)
 			goto out;
+		ctx.moved = t;
 		tree_walk(t, reclass, &ctx);
 		persist(t);
+		ctx.unsaved = NULL;
 	} else {
 		if (t)
 			drop_from_tree(t, ctx.now);
@@ -833,8 +862,10 @@ int node_rename(struct node *dir, const char *name, struct node *newdir,
 		if (rc < 0)
 			goto out;
 	}
+	ctx.moved = n;
 	tree_walk(n, reclass, &ctx);
-	persist(n);
+	if (ctx.unsaved != n)
+		persist(n);
 out:
 	pthread_mutex_unlock(&tree_lock);
 	seal_all(&ctx);
@@ -1046,7 +1077,8 @@ int node_fsync(struct node *n, int datasync)
 }
 
 /* Hash the content of a kept file and mark it sealed. The caller holds a
- * handle (nopen) so n stays. */
+ * handle (nopen) so n stays. 1 when sealed and persisted, 0 when it no
+ * longer wants a seal (or its metadata write failed), or -errno. */
 static int seal(struct node *n)
 {
 	struct crypto_sha256 sha;
@@ -1055,7 +1087,7 @@ static int seal(struct node *n)
 	uint64_t off = 0, size;
 	char hex[2 * STORE_ID_BYTES + 1];
 	uint8_t *buf;
-	int rc = 0;
+	int rc = 0, sealed = 0;
 
 	buf = malloc(1 << 16);
 	if (!buf)
@@ -1088,7 +1120,7 @@ static int seal(struct node *n)
 		n->m.state = STATE_SEALED;
 		n->m.sealed_size = size;
 		memcpy(n->m.sha256, digest, sizeof(digest));
-		persist(n);
+		sealed = persist_via(n, obj) == 0;
 		memset(&r, 0, sizeof(r));
 		r.event = AUDIT_SEAL;
 		r.id = n->id;
@@ -1107,7 +1139,7 @@ static int seal(struct node *n)
 	}
 	crypto_wipe(buf, 1 << 16);
 	free(buf);
-	return rc;
+	return rc < 0 ? rc : sealed;
 }
 
 int node_readlink(struct node *n, char *buf, size_t len)

@@ -132,3 +132,18 @@ expect_expiry \
 	"files of a folder moved into keep/ vanish after keep (f2)" "$M/keep/case-42/f2.wav" $((tf + KEEP)) \
 	"kept recording vanishes after keep" "$S" $((tclose + KEEP))
 check "keep/ itself stays" test -d "$M/keep"
+
+# --- a move into keep/ is on disk when mv returns: the daemon killed right
+# after it, the file is still kept and sealed after the next mount (the
+# seal writes the move's metadata; the move alone is not written first)
+printf 'evidence' >"$M/crash.wav"
+sum=$(sha256sum <"$M/crash.wav" | cut -d' ' -f1)
+check "crash after keep: mv into keep/" mv "$M/crash.wav" "$M/keep/crash.wav"
+crash_fs
+need_mount
+M=$MNT
+check_eq "crash after keep: retention keep after the remount" keep \
+	"$(xget "$M/keep/crash.wav" user.recfs.retention)"
+check_eq "crash after keep: still sealed" sealed "$(xget "$M/keep/crash.wav" user.recfs.state)"
+check_eq "crash after keep: sha256 of the content" "$sum" "$(xget "$M/keep/crash.wav" user.recfs.sha256)"
+check "crash after keep: not in its old place" test ! -e "$M/crash.wav"
