@@ -148,6 +148,14 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct node *n = NULL;
 	int rc = node_lookup(N(parent), name, &n);
 
+	if (rc == -ENOENT) {
+		/* Names appear only through this mount, so the kernel may keep
+		 * the miss: a create after it needs no second lookup. */
+		struct fuse_entry_param e = { .entry_timeout = ENTRY_TIMEOUT };
+
+		fuse_reply_entry(req, &e);
+		return;
+	}
 	reply_entry(req, n, rc);
 }
 

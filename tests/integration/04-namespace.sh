@@ -152,3 +152,23 @@ check_eq "remount: 4095-byte symlink" "$long" "$(readlink "$M/longlink")"
 check_eq "remount: 255-byte name" "$n255" "$(ls "$M" | grep '^nnn')"
 check "remount: socket" test -S "$M/sock"
 check_eq "remount: link counts" "3 3" "$(stat -c %h "$M/lc" "$M/lc2" | xargs)"
+
+# --- a name that was looked up and missing (the kernel may keep the miss)
+# appears at once when it is made, by any route
+for how in create mkdir rename fifo symlink; do
+	expect_errno "missing before $how" ENOENT stat "$M/neg-$how"
+done
+echo made >"$M/neg-create"
+mkdir "$M/neg-mkdir"
+echo moved >"$M/neg-src" && mv "$M/neg-src" "$M/neg-rename"
+mkfifo "$M/neg-fifo"
+ln -s neg-create "$M/neg-symlink"
+check_eq "missing, then created: content" made "$(cat "$M/neg-create")"
+check "missing, then mkdir: a folder" test -d "$M/neg-mkdir"
+check_eq "missing, then a rename's target: content" moved "$(cat "$M/neg-rename")"
+check "missing, then mkfifo: a FIFO" test -p "$M/neg-fifo"
+check_eq "missing, then a symlink: target" neg-create "$(readlink "$M/neg-symlink")"
+check_eq "missing names made: all listed" \
+	"neg-create neg-fifo neg-mkdir neg-rename neg-symlink" "$(cd "$M" && ls -d neg-* | xargs)"
+rm -r "$M"/neg-*
+expect_errno "removed again: missing" ENOENT stat "$M/neg-create"
