@@ -78,6 +78,7 @@ struct store_obj {
 	/* Space allocated ahead of writes: [resv_lo, resv_hi) of the file;
 	 * anything up to resv_top past its end is given back at close. */
 	off_t resv_lo, resv_hi, resv_top;
+	off_t wb_from; /* write-behind started below this offset */
 };
 
 /* Little-endian field access: the format is little-endian everywhere. */
@@ -1216,6 +1217,22 @@ static int64_t blocks_read(struct store_obj *obj, uint64_t idx, uint64_t n, uint
 	return (int64_t)i;
 }
 
+/* Write-behind: the host starts writing dirty pages back only after up
+ * to 30 s, so an fsync after a long recording or a copy would find all of
+ * it still to write, and a crash of the machine would lose it. Each
+ * WB_CHUNK written past the last start is sent on its way at once (not
+ * waited for). */
+#define WB_CHUNK ((off_t)1 << 20)
+
+static void write_behind(struct store_obj *obj, off_t end)
+{
+	if (end - obj->wb_from < WB_CHUNK)
+		return;
+	/* Only a hint: where the host cannot, the next chunk asks again. */
+	sync_file_range(obj->fd, obj->wb_from, end - obj->wb_from, SYNC_FILE_RANGE_WRITE);
+	obj->wb_from = end;
+}
+
 static int blocks_write(struct store_obj *obj, uint64_t idx, uint64_t n, const uint8_t *in)
 {
 	uint8_t ad[STORE_ID_BYTES + 8];
@@ -1232,16 +1249,23 @@ static int blocks_write(struct store_obj *obj, uint64_t idx, uint64_t n, const u
 		crypto_seal(b + i * STORE_CBLOCK_BYTES, obj->key, in + i * STORE_BLOCK_BYTES,
 		            STORE_BLOCK_BYTES, ad, sizeof(ad));
 	}
-	return write_at(obj->fd, b, n * STORE_CBLOCK_BYTES, block_off(idx));
+	rc = write_at(obj->fd, b, n * STORE_CBLOCK_BYTES, block_off(idx));
+	if (rc == 0)
+		write_behind(obj, block_off(idx + n));
+	return rc;
 }
 
 static int block_write(struct store_obj *obj, uint64_t idx, const uint8_t *plain, uint32_t len)
 {
 	uint8_t ad[STORE_ID_BYTES + 8];
+	int rc;
 
 	block_ad(ad, &obj->id, idx);
 	crypto_seal(obj->cbuf, obj->key, plain, len, ad, sizeof(ad));
-	return write_at(obj->fd, obj->cbuf, len + CRYPTO_SEAL_OVERHEAD, block_off(idx));
+	rc = write_at(obj->fd, obj->cbuf, len + CRYPTO_SEAL_OVERHEAD, block_off(idx));
+	if (rc == 0)
+		write_behind(obj, block_off(idx) + len + CRYPTO_SEAL_OVERHEAD);
+	return rc;
 }
 
 /* Bytes of block idx that lie below size. */
