@@ -1540,18 +1540,65 @@ uint64_t audit_dropped(void)
 	return n;
 }
 
+/* /proc/PID/comm of recent callers, kept open: one pread per request
+ * instead of an open (a /proc lookup), a read and a close. A descriptor
+ * stays bound to its task: a new name (exec, prctl) reads through it at
+ * once, and after the task exits it reads ESRCH, so a new task under the
+ * same pid gets a fresh open. */
+#define COMM_FDS 16
+static struct comm_fd {
+	pid_t pid;
+	int fd; /* valid when open */
+	int open;
+	uint64_t used;
+} comm_fds[COMM_FDS];
+static uint64_t comm_tick;
+static pthread_mutex_t comm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The slot for pid, opened when it has none; NULL when /proc fails. */
+static struct comm_fd *comm_slot(pid_t pid)
+{
+	struct comm_fd *c = NULL, *old = &comm_fds[0];
+	char path[32];
+
+	for (int i = 0; i < COMM_FDS; i++) {
+		if (comm_fds[i].open && comm_fds[i].pid == pid)
+			c = &comm_fds[i];
+		if (comm_fds[i].used < old->used)
+			old = &comm_fds[i];
+	}
+	if (c)
+		return c;
+	if (old->open)
+		close(old->fd);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	old->fd = open(path, O_RDONLY | O_CLOEXEC);
+	old->open = old->fd >= 0;
+	old->pid = pid;
+	old->used = 0;
+	return old->open ? old : NULL;
+}
+
 void audit_comm(pid_t pid, char comm[16])
 {
-	char path[32], buf[32];
+	struct comm_fd *c;
+	char buf[32];
 	ssize_t n = -1;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
+	pthread_mutex_lock(&comm_lock);
+	c = pid > 0 ? comm_slot(pid) : NULL;
+	if (c) {
+		n = pread(c->fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0) { /* the task is gone: a new one may hold the pid */
+			close(c->fd);
+			c->open = 0;
+			c = comm_slot(pid);
+			n = c ? pread(c->fd, buf, sizeof(buf) - 1, 0) : -1;
+		}
+		if (c)
+			c->used = ++comm_tick;
 	}
+	pthread_mutex_unlock(&comm_lock);
 	if (n > 0 && buf[n - 1] == '\n')
 		n--;
 	memset(comm, 0, 16);

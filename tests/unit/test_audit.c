@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,6 +354,53 @@ static int comm_is(const char comm[16], const char *want)
 	return 1;
 }
 
+/* audit_comm keeps /proc/PID/comm open for recent callers: a process
+ * read once, then exec'd, reads as its new program; once it is gone it
+ * reads as "?" (its pid may belong to another task by then). */
+static void test_comm_exec(void)
+{
+	char comm[16];
+	int go[2], status;
+	pid_t pid;
+
+	if (pipe(go) < 0)
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		char c;
+
+		close(go[1]);
+		prctl(PR_SET_NAME, "before-exec", 0, 0, 0);
+		if (read(go[0], &c, 1) == 1)
+			execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	for (int i = 0; i < 200; i++) {
+		audit_comm(pid, comm);
+		if (comm_is(comm, "before-exec"))
+			break;
+		usleep(5000);
+	}
+	CHECK(comm_is(comm, "before-exec"), "audit_comm of a child before its exec");
+	if (write(go[1], "x", 1) != 1)
+		die("write");
+	close(go[1]);
+	for (int i = 0; i < 200; i++) {
+		audit_comm(pid, comm);
+		if (comm_is(comm, "sleep"))
+			break;
+		usleep(5000);
+	}
+	CHECK(comm_is(comm, "sleep"), "the same child after its exec: the new program's name");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	audit_comm(pid, comm);
+	CHECK(!strcmp(comm, "?"), "the child reaped: ?");
+}
+
 /*
  * audit_comm reads /proc/PID/comm. The process's own name is not a
  * constant (under valgrind it is "memcheck-amd64-", not "test_audit"), so
@@ -397,6 +445,8 @@ static void test_comm(void)
 	pthread_join(th, NULL);
 	pthread_barrier_destroy(&t.named);
 	pthread_barrier_destroy(&t.checked);
+
+	test_comm_exec();
 
 	audit_comm(-1, comm);
 	CHECK(!strcmp(comm, "?"), "audit_comm of pid -1 is ?");
