@@ -18,10 +18,14 @@
 #include "ops.h"
 #include "retention.h"
 
-/* Only recfs changes this namespace, and it tells the kernel when the
- * clock removes a name, so the kernel may cache for a while. */
-#define ENTRY_TIMEOUT 1.0
-#define ATTR_TIMEOUT 1.0
+/* Only recfs changes this namespace and these attributes: every change
+ * but one comes through the kernel, and the one that does not (the clock
+ * removing a name) is told to the kernel. So the kernel may cache names,
+ * misses and attributes for a minute; a shorter time only costs lookups
+ * (a second made each unlink of a file last looked up a second earlier
+ * cost one more round trip). */
+#define ENTRY_TIMEOUT 60.0
+#define ATTR_TIMEOUT 60.0
 
 static struct fuse_session *ops_se;
 static char ops_config[PATH_MAX]; /* user.recfs.config on the root */
