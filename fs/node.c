@@ -708,55 +708,48 @@ static int truncate_to(struct node *n, uint64_t size);
 
 /* After a move: classes and deadlines of n's subtree follow its new
  * place; collect kept files that want a seal. The moved node itself is
- * persisted by the caller, once. tree_lock held. */
+ * persisted by the caller. tree_lock held. */
 struct reclass_ctx {
 	int64_t now;
 	struct node *moved;
-	struct node *unsaved; /* the moved node, when its seal will persist it */
-	struct node **seal;
-	size_t nseal, cap;
+	struct node_seals *seals;
 };
 
 static void reclass(struct node *n, void *vctx)
 {
 	struct reclass_ctx *ctx = vctx;
+	struct node_seals *s = ctx->seals;
 
 	if (ret_update(n, ctx->now) && n != ctx->moved)
 		persist(n);
 	if (ret_wants_seal(n)) {
-		if (ctx->nseal == ctx->cap) {
-			size_t cap = ctx->cap ? ctx->cap * 2 : 16;
-			struct node **v = realloc(ctx->seal, cap * sizeof(*v));
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 16;
+			struct node **v = realloc(s->v, cap * sizeof(*v));
 
 			if (!v)
 				return; /* sealed at its next close or mount */
-			ctx->seal = v;
-			ctx->cap = cap;
+			s->v = v;
+			s->cap = cap;
 		}
 		n->nopen++; /* pinned until sealed */
-		ctx->seal[ctx->nseal++] = n;
-		if (n == ctx->moved)
-			ctx->unsaved = n;
+		s->v[s->n++] = n;
 	}
 }
 
-/* Seal what reclass collected. A moved node whose seal did not happen
- * (it failed, or the node moved on) is persisted here; either way its
- * new place is written before the rename is answered. */
-static void seal_all(struct reclass_ctx *ctx)
+void node_seal_moved(struct node_seals *seals)
 {
-	for (size_t i = 0; i < ctx->nseal; i++) {
-		struct node *n = ctx->seal[i];
-		int sealed = seal(n) > 0;
+	for (size_t i = 0; i < seals->n; i++) {
+		struct node *n = seals->v[i];
 
+		seal(n);
 		pthread_mutex_lock(&tree_lock);
-		if (n == ctx->unsaved && !sealed && !n->unlinked)
-			persist(n);
 		n->nopen--;
 		maybe_free(n);
 		pthread_mutex_unlock(&tree_lock);
 	}
-	free(ctx->seal);
+	free(seals->v);
+	*seals = (struct node_seals){ 0 };
 }
 
 static int rename_check(struct node *n, struct node *t, struct node *newdir, unsigned flags)
@@ -817,9 +810,9 @@ static int move(struct node *n, struct node *newdir, const char *newname, int64_
 }
 
 int node_rename(struct node *dir, const char *name, struct node *newdir,
-                const char *newname, unsigned flags)
+                const char *newname, unsigned flags, struct node_seals *seals)
 {
-	struct reclass_ctx ctx = { .now = clock_now() };
+	struct reclass_ctx ctx = { .now = clock_now(), .seals = seals };
 	struct node *n, *t;
 	int rc;
 
@@ -854,7 +847,6 @@ int node_rename(struct node *dir, const char *name, struct node *newdir,
 		ctx.moved = t;
 		tree_walk(t, reclass, &ctx);
 		persist(t);
-		ctx.unsaved = NULL;
 	} else {
 		if (t)
 			drop_from_tree(t, ctx.now);
@@ -864,11 +856,9 @@ int node_rename(struct node *dir, const char *name, struct node *newdir,
 	}
 	ctx.moved = n;
 	tree_walk(n, reclass, &ctx);
-	if (ctx.unsaved != n)
-		persist(n);
+	persist(n);
 out:
 	pthread_mutex_unlock(&tree_lock);
-	seal_all(&ctx);
 	return rc;
 }
 
@@ -1077,8 +1067,7 @@ int node_fsync(struct node *n, int datasync)
 }
 
 /* Hash the content of a kept file and mark it sealed. The caller holds a
- * handle (nopen) so n stays. 1 when sealed and persisted, 0 when it no
- * longer wants a seal (or its metadata write failed), or -errno. */
+ * handle (nopen) so n stays. */
 static int seal(struct node *n)
 {
 	struct crypto_sha256 sha;
@@ -1087,7 +1076,7 @@ static int seal(struct node *n)
 	uint64_t off = 0, size;
 	char hex[2 * STORE_ID_BYTES + 1];
 	uint8_t *buf;
-	int rc = 0, sealed = 0;
+	int rc = 0;
 
 	buf = malloc(1 << 16);
 	if (!buf)
@@ -1120,7 +1109,7 @@ static int seal(struct node *n)
 		n->m.state = STATE_SEALED;
 		n->m.sealed_size = size;
 		memcpy(n->m.sha256, digest, sizeof(digest));
-		sealed = persist_via(n, obj) == 0;
+		persist_via(n, obj);
 		memset(&r, 0, sizeof(r));
 		r.event = AUDIT_SEAL;
 		r.id = n->id;
@@ -1139,7 +1128,7 @@ static int seal(struct node *n)
 	}
 	crypto_wipe(buf, 1 << 16);
 	free(buf);
-	return rc < 0 ? rc : sealed;
+	return rc;
 }
 
 int node_readlink(struct node *n, char *buf, size_t len)

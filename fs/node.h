@@ -72,9 +72,19 @@ int node_make(struct node *dir, const char *name, mode_t mode, dev_t rdev,
               const char *target, const struct node_ctx *c, int open_flags,
               struct node **out);
 int node_remove(struct node *dir, const char *name, int isdir);
-/* flags: RENAME_NOREPLACE, RENAME_EXCHANGE. */
+/* Kept files a move left to seal, pinned until node_seal_moved. */
+struct node_seals {
+	struct node **v;
+	size_t n, cap;
+};
+/* flags: RENAME_NOREPLACE, RENAME_EXCHANGE. The move is written before
+ * this returns; kept files it made that want a seal (hashing their whole
+ * content) go into *seals, for node_seal_moved once the rename has been
+ * answered. */
 int node_rename(struct node *dir, const char *name, struct node *newdir,
-                const char *newname, unsigned flags);
+                const char *newname, unsigned flags, struct node_seals *seals);
+/* Seal and unpin what node_rename collected; *seals is empty after. */
+void node_seal_moved(struct node_seals *seals);
 int node_setattr(struct node *n, int set, const struct stat *attr);
 int node_readlink(struct node *n, char *buf, size_t len);
 

@@ -314,6 +314,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                       fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
 	struct audit_rec *r = calloc(1, sizeof(*r));
+	struct node_seals seals = { 0 };
 	struct node *n = NULL;
 	int rc, before = -1;
 
@@ -321,7 +322,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		before = ret_class_of(n);
 		entry_path(N(parent), name, r->path, sizeof(r->path));
 	}
-	rc = node_rename(N(parent), name, N(newparent), newname, flags);
+	rc = node_rename(N(parent), name, N(newparent), newname, flags, &seals);
 	if (rc == 0 && n) {
 		int after = n->m.klass;
 
@@ -338,6 +339,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		node_forget(n, 1);
 	free(r);
 	reply_status(req, rc);
+	/* The move is on disk; hashing what it kept need not hold up mv. */
+	node_seal_moved(&seals);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)

@@ -134,8 +134,9 @@ expect_expiry \
 check "keep/ itself stays" test -d "$M/keep"
 
 # --- a move into keep/ is on disk when mv returns: the daemon killed right
-# after it, the file is still kept and sealed after the next mount (the
-# seal writes the move's metadata; the move alone is not written first)
+# after it, the file is still kept after the next mount, and sealed (the
+# seal follows the answer to the rename; a seal cut short by the crash is
+# made by the mount)
 printf 'evidence' >"$M/crash.wav"
 sum=$(sha256sum <"$M/crash.wav" | cut -d' ' -f1)
 check "crash after keep: mv into keep/" mv "$M/crash.wav" "$M/keep/crash.wav"
