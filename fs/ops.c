@@ -719,6 +719,10 @@ struct fuse_session *ops_session_new(struct fuse_args *args, const char *config)
 void ops_gone(void *ctx, const struct node *parent, const struct node *n, const char *name)
 {
 	(void)ctx;
-	/* The kernel may hold the name in its caches: drop it there too. */
+	/* The kernel may hold the name in its caches: drop it there too, and
+	 * the folder's attributes (mtime, link count), which it keeps for
+	 * ATTR_TIMEOUT and would not otherwise drop when the name was not
+	 * cached. */
 	fuse_lowlevel_notify_delete(ops_se, INO(parent), INO(n), name, strlen(name));
+	fuse_lowlevel_notify_inval_inode(ops_se, INO(parent), -1, 0);
 }

@@ -83,3 +83,17 @@ wait_for "state closed after the writer ends" 2 xattr_is "$M/idle.wav" user.recf
 	ok "state closed after the writer ends"
 check_eq "content of the long-open file" hello-idle "$(cat "$M/idle.wav")"
 expect_expiry "open file expires short after its close" "$M/idle.wav" $((ti + SHORT))
+
+# --- the folder's attributes follow an expiry: the kernel keeps them for a
+# minute, so recfs must tell it (mtime, and the link count when a folder
+# goes)
+mkdir -p "$M/att/sub"
+echo x >"$M/att/f.wav"
+sleep 0.2
+m0=$(stat -c %Y.%y "$M/att")
+check_eq "folder with a subfolder: 3 links" 3 "$(stat -c %h "$M/att")"
+wait_for "the file and the empty subfolder expire" 10 \
+	bash -c "[ ! -e '$M/att/f.wav' ] && [ ! -e '$M/att/sub' ]" &&
+	ok "the file and the empty subfolder expire"
+check_eq "after the subfolder expired: 2 links" 2 "$(stat -c %h "$M/att")"
+check "after the expiry: the folder's mtime moved" test "$(stat -c %Y.%y "$M/att")" != "$m0"
