@@ -354,6 +354,21 @@ static int comm_is(const char comm[16], const char *want)
 	return 1;
 }
 
+/* audit_comm(pid) gives want within a second (the child names itself or
+ * execs meanwhile). */
+static int comm_becomes(pid_t pid, const char *want)
+{
+	char comm[16];
+
+	for (int i = 0; i < 200; i++) {
+		audit_comm(pid, comm);
+		if (comm_is(comm, want))
+			return 1;
+		usleep(5000);
+	}
+	return 0;
+}
+
 /* audit_comm keeps /proc/PID/comm open for recent callers: a process
  * read once, then exec'd, reads as its new program; once it is gone it
  * reads as "?" (its pid may belong to another task by then). */
@@ -378,23 +393,11 @@ static void test_comm_exec(void)
 		_exit(127);
 	}
 	close(go[0]);
-	for (int i = 0; i < 200; i++) {
-		audit_comm(pid, comm);
-		if (comm_is(comm, "before-exec"))
-			break;
-		usleep(5000);
-	}
-	CHECK(comm_is(comm, "before-exec"), "audit_comm of a child before its exec");
+	CHECK(comm_becomes(pid, "before-exec"), "audit_comm of a child before its exec");
 	if (write(go[1], "x", 1) != 1)
 		die("write");
 	close(go[1]);
-	for (int i = 0; i < 200; i++) {
-		audit_comm(pid, comm);
-		if (comm_is(comm, "sleep"))
-			break;
-		usleep(5000);
-	}
-	CHECK(comm_is(comm, "sleep"), "the same child after its exec: the new program's name");
+	CHECK(comm_becomes(pid, "sleep"), "the same child after its exec: the new program's name");
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	audit_comm(pid, comm);
