@@ -498,7 +498,7 @@ static void stat_locked(struct node *n, struct stat *stb)
 	stb->st_gid = n->m.gid;
 	stb->st_rdev = n->m.rdev;
 	stb->st_size = (off_t)__atomic_load_n(&n->size, __ATOMIC_RELAXED);
-	stb->st_blksize = STORE_BLOCK_BYTES;
+	stb->st_blksize = STORE_PAGE_BYTES; /* stdio buffers: a power of two, as tools expect */
 	stb->st_blocks = (blkcnt_t)((stb->st_size + 511) / 512);
 	stb->st_atim = clock_to_ts(n->m.atime);
 	stb->st_mtim = clock_to_ts(__atomic_load_n(&n->m.mtime, __ATOMIC_RELAXED));

@@ -1,8 +1,8 @@
 /*
- * store: format v1 on the host filesystem. The byte layout is specified in
+ * store: format v2 on the host filesystem. The byte layout is specified in
  * docs/format.md; the offsets below are that specification's.
  *
- * Content: block i of an object lives at STORE_DATA_OFF + i *
+ * Content: block i of an object fills the page at STORE_DATA_OFF + i *
  * STORE_CBLOCK_BYTES as nonce | ciphertext | tag, AAD = object id | le64(i).
  * Only the last block may be short, so the plaintext size follows from the
  * file's length. A block region of all zeros is a hole and reads as zeros.
@@ -563,7 +563,7 @@ static int slot_write(int fd, const struct store_id *id, const uint8_t *key,
 {
 	uint8_t ad[STORE_ID_BYTES + sizeof(META_AD_LABEL)];
 	uint8_t plain[SLOT_PLAIN_BYTES], sealed[STORE_SLOT_BYTES];
-	off_t off = STORE_HDR_BYTES + (m->seq % 2 ? 0 : STORE_SLOT_BYTES);
+	off_t off = STORE_SLOT_OFF + (m->seq % 2 ? 0 : STORE_SLOT_BYTES);
 
 	meta_ad(ad, id);
 	meta_encode(plain, m);
@@ -883,7 +883,7 @@ int store_meta_read(struct store_obj *obj, struct store_meta *meta, uint8_t *xat
 	slots = malloc(2 * STORE_SLOT_BYTES);
 	if (!slots)
 		return -ENOMEM;
-	rc = read_at(obj->fd, slots, 2 * STORE_SLOT_BYTES, STORE_HDR_BYTES);
+	rc = read_at(obj->fd, slots, 2 * STORE_SLOT_BYTES, STORE_SLOT_OFF);
 	if (rc == 0)
 		rc = slots_decode(slots, &obj->id, obj->key, meta, xattr);
 	free(slots);
@@ -931,7 +931,7 @@ static int scan_read(struct store *st, const struct store_id *id, uint8_t *buf, 
 	/* A read-only look (recctl) may run beside a mounted daemon that is
 	 * creating or destroying this object: neither is damage, and only
 	 * the daemon may remove anything. */
-	if (st->readonly && (stb->st_size < STORE_HDR_BYTES + STORE_SLOT_BYTES ||
+	if (st->readonly && (stb->st_size < STORE_SLOT_OFF + STORE_SLOT_BYTES ||
 	                     all_zero(buf, STORE_DATA_OFF)))
 		return SCAN_SKIPPED;
 	/* A spare, or a create cut short: it never held anything. */
@@ -941,7 +941,7 @@ static int scan_read(struct store *st, const struct store_id *id, uint8_t *buf, 
 	if (all_zero(buf, STORE_DATA_OFF))
 		return SCAN_SHREDDED;
 	if (hdr_unwrap(buf, id, st->master, key) < 0 ||
-	    slots_decode(buf + STORE_HDR_BYTES, id, key, meta, xattr) < 0)
+	    slots_decode(buf + STORE_SLOT_OFF, id, key, meta, xattr) < 0)
 		return SCAN_DAMAGED;
 	return SCAN_OK;
 }

@@ -1,5 +1,5 @@
 /*
- * store: the backing store on the host filesystem (format v1, see
+ * store: the backing store on the host filesystem (format v2, see
  * docs/format.md). A superblock file, and one object file per node under
  * objects/, named by a random id. store knows objects, metadata records and
  * content blocks; it knows nothing of names' meaning, trees or FUSE.
@@ -16,15 +16,23 @@
 
 #include "crypto.h"
 
-#define STORE_FORMAT_VERSION 1
-#define STORE_BLOCK_BYTES 4096
+#define STORE_FORMAT_VERSION 2
 #define STORE_ID_BYTES 16
 #define STORE_NAME_MAX 255
 #define STORE_SB_BYTES 256
+/* An object file is laid out in host pages: the header in the first, the
+ * two metadata slots in the next two, then one sealed content block per
+ * page. A block is rewritten in place (the growing last block at every
+ * flush), and the kernel may stop a write between two pages when the
+ * daemon is killed: a block inside one page is replaced whole or not at
+ * all. */
+#define STORE_PAGE_BYTES 4096
 #define STORE_HDR_BYTES 128
-#define STORE_SLOT_BYTES 4096
-#define STORE_DATA_OFF (STORE_HDR_BYTES + 2 * STORE_SLOT_BYTES)
-#define STORE_CBLOCK_BYTES (STORE_BLOCK_BYTES + CRYPTO_SEAL_OVERHEAD)
+#define STORE_SLOT_BYTES STORE_PAGE_BYTES
+#define STORE_SLOT_OFF STORE_PAGE_BYTES /* slot A; slot B follows */
+#define STORE_DATA_OFF (STORE_SLOT_OFF + 2 * STORE_SLOT_BYTES)
+#define STORE_CBLOCK_BYTES STORE_PAGE_BYTES
+#define STORE_BLOCK_BYTES (STORE_CBLOCK_BYTES - CRYPTO_SEAL_OVERHEAD)
 #define STORE_META_FIXED_BYTES 400
 #define STORE_XATTR_BYTES (STORE_SLOT_BYTES - CRYPTO_SEAL_OVERHEAD - STORE_META_FIXED_BYTES)
 

@@ -190,8 +190,8 @@ static size_t build_structured(struct fz_in *in, struct store_id *id)
 		fz_hdr_wrap(hdr, key);
 	else
 		fz_take(in, hdr + 32, CRYPTO_WRAPPED_KEY_BYTES);
-	build_slot(in, filebuf + STORE_HDR_BYTES, opt & 0x04, key, id);
-	build_slot(in, filebuf + STORE_HDR_BYTES + STORE_SLOT_BYTES, opt & 0x08,
+	build_slot(in, filebuf + STORE_SLOT_OFF, opt & 0x04, key, id);
+	build_slot(in, filebuf + STORE_SLOT_OFF + STORE_SLOT_BYTES, opt & 0x08,
 	           opt & 0x10 ? other : key, id);
 	if (opt & 0x20) {
 		size_t want = fz_u32(in) % max;

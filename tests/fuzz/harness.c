@@ -352,7 +352,7 @@ void fz_block_template(uint8_t prefix[STORE_DATA_OFF], struct store_id *id,
 	fz_put32(plain + 28, 0100600);
 	plain[98] = 1; /* name_len */
 	plain[144] = 't';
-	fz_slot_seal(prefix + STORE_HDR_BYTES, key, id, plain);
+	fz_slot_seal(prefix + STORE_SLOT_OFF, key, id, plain);
 }
 
 void fz_obj_path(const char *store, const struct store_id *id, char *out)

@@ -118,7 +118,7 @@ static void object_seeds(struct store_meta *m, const void *content, size_t clen,
 	memcpy(ad, f + 16, STORE_ID_BYTES);
 	memcpy(ad + STORE_ID_BYTES, META_AD_LABEL, sizeof(META_AD_LABEL));
 	for (int i = 0; i < 2; i++) {
-		size_t off = STORE_HDR_BYTES + (size_t)i * STORE_SLOT_BYTES;
+		size_t off = STORE_SLOT_OFF + (size_t)i * STORE_SLOT_BYTES;
 
 		memset(plain[i], 0, sizeof(plain[i]));
 		if (off + STORE_SLOT_BYTES <= len)

@@ -70,8 +70,10 @@ truncate -s 16 "$SB"
 damaged "superblock: cut to 16 bytes" "."
 : >"$SB"
 damaged "superblock: empty file" "."
-put_u32 "$SB" 8 2
-damaged "superblock: format version 2" "[Vv]ersion"
+put_u32 "$SB" 8 1
+damaged "superblock: format version 1 (older)" "format version 1; this recfs reads version 2"
+put_u32 "$SB" 8 3
+damaged "superblock: format version 3" "[Vv]ersion"
 put_u32 "$SB" 8 9999
 damaged "superblock: format version 9999" "[Vv]ersion"
 rm "$SB"

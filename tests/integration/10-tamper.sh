@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Tampered store: a flipped byte, a block copied within a file and a block
-# moved between files give EIO for exactly that range (never other bytes),
+# moved between files give EIO for that block (read with O_DIRECT: exactly
+# its range; through the page cache: the pages holding it), never wrong bytes,
 # the object id goes to the log; a damaged object header leaves that one
 # object out; everything else is served.
 #
-# Layout used (from the interface): object header 128 bytes, two 4096-byte
-# metadata slots, content block k at 8320 + k*4136 as nonce(24) +
-# ciphertext(4096) + tag(16). Files here are whole blocks long.
+# Layout used (docs/format.md, lib.sh's OBJ_*): content block k in the page
+# at OBJ_DATA_OFF + k * OBJ_PAGE as nonce(24) + ciphertext(OBJ_BLOCK) +
+# tag(16). Files here are whole blocks long.
 . "$(dirname "$0")/lib.sh"
 
 setup
 need_mount
-BLK=4096
-SLOT=4136
-BASE=8320
+BLK=$OBJ_BLOCK
+SLOT=$OBJ_PAGE
+BASE=$OBJ_DATA_OFF
 
 # Five files, each a different number of blocks, so their objects can be
 # told apart by size: E 1, D 2, A 3, C 4, B 5 blocks.
@@ -70,12 +71,15 @@ bad() {
 		fail "$1: block $3 never gives wrong bytes" "$got bytes returned that differ"
 	fi
 }
-# good NAME FILE K...: those blocks read back exactly.
+# good NAME FILE K...: those blocks read back exactly. With O_DIRECT: the
+# page cache reads whole pages, and a page holding part of a damaged block
+# fails as a whole, also for the neighbour's bytes in it.
 good() {
 	local name=$1 f=$2 k
 	shift 2
 	for k in "$@"; do
-		if cmp -s <(readblock "$MNT/$f" "$k") <(readblock "$REF/$f" "$k"); then
+		if cmp -s <(dd if="$MNT/$f" iflag=direct,skip_bytes bs=$BLK skip=$((k * BLK)) \
+			count=1 status=none) <(readblock "$REF/$f" "$k"); then
 			ok "$name: block $k intact"
 		else
 			fail "$name: block $k intact"

@@ -9,8 +9,7 @@
 # sox and by recbench, absent for a text file.
 #
 # Assumption (docs/format.md is the authority): an object is the file
-# STORE/objects/<32 hex>; content block i starts at 8320 + i * 4136 and
-# takes 40 + (its plaintext bytes) on disk, a full block 4096 + 40.
+# STORE/objects/<32 hex>, laid out as lib.sh's OBJ_* and obj_len say.
 . "$(dirname "$0")/lib.sh"
 
 T0=$(now_ms)
@@ -292,8 +291,7 @@ matches "ls of a missing path: message" "^recctl: /no/such: no such file" "$ERR"
 # --- a file big enough to damage one of its blocks later
 BIG=200000
 head -c "$BIG" /dev/urandom >"$MNT/big.bin"
-full_blocks=$((BIG / 4096))
-BIG_OBJ_SIZE=$((8320 + full_blocks * 4136 + (BIG % 4096 ? 40 + BIG % 4096 : 0)))
+BIG_OBJ_SIZE=$(obj_len "$BIG")
 SUMS0=$(sums "$MNT")
 umount_fs
 
@@ -314,7 +312,7 @@ mapfile -t cand < <(find "$STORE/objects" -type f -size "${BIG_OBJ_SIZE}c")
 if check_eq "the object of big.bin, found by its size ($BIG_OBJ_SIZE bytes)" 1 "${#cand[@]}"; then
 	obj=${cand[0]}
 	hex=$(basename "$obj")
-	at=$((8320 + 2 * 4136 + 100))
+	at=$((OBJ_DATA_OFF + 2 * OBJ_PAGE + 100))
 	flip_byte "$obj" "$at"
 	rc_is "verify, a byte flipped in block 2: exit 1" 1 verify --config "$CONF"
 	matches "verify: a 'damaged' line names big.bin and its object" \

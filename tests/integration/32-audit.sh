@@ -17,9 +17,6 @@ setup retention.short=3s retention.keep=1h
 M=$MNT
 PHONE="+4512345678"
 CPR="010203-1234"
-# content object layout (see 10-tamper.sh): header and metadata slots,
-# then content block 0
-BASE=8320
 NPAR=32
 PARSIZE=100000
 
@@ -181,12 +178,11 @@ dmg_id=$(jget "$(recs create /keep/dmg.wav "$J1" | tail -n 1)" id)
 dmg_obj=
 [ -n "$dmg_id" ] && dmg_obj=$(find "$STORE/objects" -type f -name "$dmg_id" | head -n 1)
 if [ -z "$dmg_obj" ]; then
-	# by size instead: header + 5 content blocks
 	say "no object named by the create record's id '$dmg_id'; looking by size"
-	dmg_obj=$(find "$STORE/objects" -type f -size $((BASE + 5 * 4136))c | head -n 1)
+	dmg_obj=$(find "$STORE/objects" -type f -size "$(obj_len 20480)c" | head -n 1)
 fi
 [ -n "$dmg_obj" ] || bail "damaged: the object of keep/dmg.wav is found"
-flip_byte "$dmg_obj" $((BASE + 100))
+flip_byte "$dmg_obj" $((OBJ_DATA_OFF + 100)) # content block 0
 
 sleep_until $((t_o + SHORT + 800))
 sleep_until $((split_s * 1000 + 100))

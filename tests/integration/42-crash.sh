@@ -10,9 +10,10 @@
 # unkept file is overdue: none may be visible after the mount.
 #
 # Accepted after a kill: frames not yet fsynced may be missing (shorter
-# file) or zeros (a hole the kernel had not written back); EIO only in a
-# file's last 4 KiB block and only past its durable frames (a block write
-# the kill cut short). Everything else is a failure.
+# file) or zeros (a hole the kernel had not written back). No read may fail:
+# a block lies in one page, so the kill cannot tear a rewrite of the last
+# block and lose what an fsync had made durable (docs/format.md). Everything
+# else is a failure.
 #
 # Then a torn metadata slot and a torn block, made by hand in a stopped
 # store: one garbled slot leaves a valid version, two make the object
@@ -204,22 +205,17 @@ need_mount
 M=$MNT
 "$CW" frames "$M/a.wav" 90 1 31    #  9920 bytes
 "$CW" frames "$M/b.wav" 90 2 37    # 11840
-"$CW" frames "$M/c.wav" 90 3 45    # 14400: last block 2112 bytes
-"$CW" frames "$M/d.wav" 90 4 64    # 20480: exactly 5 blocks
+"$CW" frames "$M/c.wav" 90 3 45    # 14400: last block (3) 2232 bytes
+"$CW" frames "$M/d.wav" 90 4 64    # 20480: 5 blocks and 200 bytes
 "$CW" frames "$M/e.wav" 90 5 50    # 16000
 chmod 0640 "$M/a.wav"               # a: slot B closed, slot A chmod ...
 mv "$M/a.wav" "$M/a-renamed.wav"   # ... slot B rename: slot A holds the older version
 umount_fs
 
-# objlen SIZE: the object file length of a SIZE-byte file.
-objlen() {
-	local full=$(($1 / 4096)) rem=$(($1 % 4096))
-	echo $((8320 + full * 4136 + (rem ? rem + 40 : 0)))
-}
 # obj_of VAR SIZE: VAR = the one object file with that length.
 obj_of() {
 	local l found
-	l=$(objlen "$2")
+	l=$(obj_len "$2")
 	found=$(find "$TSTORE/objects" -type f -size "${l}c")
 	if [ -z "$found" ] || [ "$(wc -l <<<"$found")" -ne 1 ]; then
 		bail "torn: want one object of $l bytes, found: $found"
@@ -232,13 +228,14 @@ obj_of oc 14400
 obj_of od_ 20480
 obj_of oe 16000
 garble() { dd if=/dev/urandom of="$1" bs=1 seek="$2" count="$3" conv=notrunc status=none; }
-garble "$oa" 4224 4096                   # a: slot B (the newest)
-garble "$oe" 128 4096                    # e: slot A (the older one)
-garble "$ob" 128 4096                    # b: both slots
-garble "$ob" 4224 4096
+SLOT_A=$OBJ_PAGE SLOT_B=$((2 * OBJ_PAGE))
+garble "$oa" $SLOT_B $OBJ_PAGE           # a: slot B (the newest)
+garble "$oe" $SLOT_A $OBJ_PAGE           # e: slot A (the older one)
+garble "$ob" $SLOT_A $OBJ_PAGE           # b: both slots
+garble "$ob" $SLOT_B $OBJ_PAGE
 ob_sum=$(sha256sum <"$ob")
-truncate -s $(($(objlen 14400) - 1000)) "$oc"   # c: cut inside its last block
-truncate -s $(($(objlen 20480) - 4136 + 30)) "$od_" # d: only 30 bytes of block 4 left
+truncate -s $(($(obj_len 14400) - 1000)) "$oc" # c: cut inside its last block (3)
+truncate -s $((OBJ_DATA_OFF + 4 * OBJ_PAGE + 30)) "$od_" # d: only 30 bytes of block 4 left
 
 need_mount
 # a: one slot garbled -> an authentic version: the older name or the current.
@@ -266,16 +263,20 @@ check_eq "both slots garbled: the others are served" "c.wav d.wav e.wav" \
 # fail too: FUSE takes a short read for the end of the file and fills the
 # rest of the page with zeros, so recfs may not answer with one.
 check_eq "torn block: the size follows the cut file" 13400 "$(stat -c %s "$M/c.wav")"
-expect_errno "torn block: the blocks before the torn one read" OK read "$M/c.wav" 0 12288
-expect_errno "torn block: a read of the torn block alone gives EIO" EIO read "$M/c.wav" 12288 1112
+# Through the page cache: the pages before the one holding the torn block's
+# start read; the frame scan below reads block by block with O_DIRECT.
+expect_errno "torn block: the pages before the torn block read" OK read "$M/c.wav" \
+	0 $((3 * OBJ_BLOCK / OBJ_PAGE * OBJ_PAGE))
+expect_errno "torn block: a read of the torn block alone gives EIO" EIO read "$M/c.wav" \
+	$((3 * OBJ_BLOCK)) $((13400 - 3 * OBJ_BLOCK))
 check_eq "torn block: frame scan after a read from the start: 38 intact, EIO, no zeros" \
 	"good 38 zero 0 partial 0 eio 1 bad 0" "$("$CW" scan "$M/c.wav" 90 3 2>&1)"
 check_not "torn block: cat of the whole file fails (EIO) rather than return zeros" \
 	sh -c 'cat "$1" >/dev/null' cat "$M/c.wav"
 # d: what is left of the last block cannot hold data -> a shorter file
-check_eq "torn tail of 30 bytes: the file is one block shorter" 16384 "$(stat -c %s "$M/d.wav")"
+check_eq "torn tail of 30 bytes: the file ends with block 3" $((4 * OBJ_BLOCK)) "$(stat -c %s "$M/d.wav")"
 check_eq "torn tail of 30 bytes: frame scan: all there intact, no error" \
-	"good 51 zero 0 partial 1 eio 0 bad 0" "$("$CW" scan "$M/d.wav" 90 4 2>&1)"
+	"good $((4 * OBJ_BLOCK / 320)) zero 0 partial 1 eio 0 bad 0" "$("$CW" scan "$M/d.wav" 90 4 2>&1)"
 umount_fs
 out=$("$RECCTL" verify --config "$CONF" 2>&1)
 rc=$?

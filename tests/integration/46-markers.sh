@@ -426,7 +426,7 @@ sleep_until $((t_late + SHORT + 700))
 dmg_id=$(grep -F '"event":"create",' "$AUD" | grep -F "dmg-$N_DMG.bin" | sed -nE 's/.*"id":"([0-9a-f]{32})".*/\1/p' | head -n 1)
 dmg_obj=$(find "$STORE/objects" -type f -name "${dmg_id:-none}")
 if [ -n "$dmg_obj" ]; then
-	flip_byte "$dmg_obj" $(($(stat -c %s "$dmg_obj") - 3 * 4136 + 100))
+	flip_byte "$dmg_obj" $(($(stat -c %s "$dmg_obj") - 3 * OBJ_PAGE + 100))
 	ok "damaged: the kept file's object found and one byte flipped"
 else
 	fail "damaged: the kept file's object found" "id '$dmg_id'"

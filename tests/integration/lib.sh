@@ -183,6 +183,18 @@ objects() { find "$STORE/objects" -type f -size +0 | wc -l; }
 objects_are() { [ "$(objects)" -eq "$1" ]; }
 objects_at_most() { [ "$(objects)" -le "$1" ]; }
 
+# An object file's layout (docs/format.md): a header page, two metadata
+# slot pages, then one page per content block: nonce(24), ciphertext of up
+# to OBJ_BLOCK plaintext bytes, tag(16).
+OBJ_PAGE=4096
+OBJ_DATA_OFF=$((3 * OBJ_PAGE))
+OBJ_BLOCK=$((OBJ_PAGE - 40))
+# obj_len SIZE: the object file's length for SIZE bytes of content.
+obj_len() {
+	local full=$(($1 / OBJ_BLOCK)) rem=$(($1 % OBJ_BLOCK))
+	echo $((OBJ_DATA_OFF + full * OBJ_PAGE + (rem ? rem + 40 : 0)))
+}
+
 # store_digest [DIR]: every name, size and mode under the store, and the
 # content hash of each file: equal before and after means untouched.
 store_digest() {
