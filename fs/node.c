@@ -62,6 +62,22 @@ static void hexid(const struct node *n, char *buf)
 	store_id_hex(&n->id, buf);
 }
 
+/* Once mounted, n->dirty says n is in dirty[] (at load it only marks n
+ * for settle): the two change together, or a node freed meanwhile would
+ * stay in the array. tree_lock held. */
+static void dirty_drop(struct node *n)
+{
+	if (!n->dirty)
+		return;
+	for (size_t i = 0; i < dirty_len; i++) {
+		if (dirty[i] == n) {
+			dirty[i] = dirty[--dirty_len];
+			break;
+		}
+	}
+	n->dirty = 0;
+}
+
 /* Write n's metadata now, through obj when the caller has n's object
  * open without a handle. tree_lock held. */
 static int persist_via(struct node *n, struct store_obj *obj)
@@ -69,7 +85,7 @@ static int persist_via(struct node *n, struct store_obj *obj)
 	char hex[2 * STORE_ID_BYTES + 1];
 	int rc;
 
-	n->dirty = 0;
+	dirty_drop(n); /* written now: nothing left for the next pass */
 	if (node_readonly)
 		return 0;
 	if (obj)
@@ -106,19 +122,6 @@ static void mark_dirty(struct node *n)
 	}
 	n->dirty = 1;
 	dirty[dirty_len++] = n;
-}
-
-static void dirty_drop(struct node *n)
-{
-	if (!n->dirty)
-		return;
-	for (size_t i = 0; i < dirty_len; i++) {
-		if (dirty[i] == n) {
-			dirty[i] = dirty[--dirty_len];
-			break;
-		}
-	}
-	n->dirty = 0;
 }
 
 /* Append id to q. 0 or -ENOMEM. tree_lock held. */
@@ -348,10 +351,8 @@ static void settle(struct node *n, void *ctx)
 {
 	int64_t now = *(int64_t *)ctx;
 
-	if (ret_update(n, now) || n->dirty) {
-		n->dirty = 0;
+	if (ret_update(n, now) || n->dirty)
 		persist(n);
-	}
 }
 
 static int seal(struct node *n);
