@@ -485,6 +485,16 @@ void node_forget(struct node *n, uint64_t count)
 	pthread_mutex_unlock(&tree_lock);
 }
 
+int node_class(struct node *n)
+{
+	int cls;
+
+	pthread_mutex_lock(&tree_lock);
+	cls = ret_class_of(n);
+	pthread_mutex_unlock(&tree_lock);
+	return cls;
+}
+
 /* tree_lock held. */
 static void stat_locked(struct node *n, struct stat *stb)
 {
@@ -733,7 +743,9 @@ static void reclass(struct node *n, void *vctx)
 			s->v = v;
 			s->cap = cap;
 		}
-		n->nopen++; /* pinned until sealed */
+		/* Pinned as the kernel pins it, not as a handle: a removal
+		 * meanwhile destroys the object at once, and seal() sees it. */
+		n->nlookup++;
 		s->v[s->n++] = n;
 	}
 }
@@ -744,10 +756,7 @@ void node_seal_moved(struct node_seals *seals)
 		struct node *n = seals->v[i];
 
 		seal(n);
-		pthread_mutex_lock(&tree_lock);
-		n->nopen--;
-		maybe_free(n);
-		pthread_mutex_unlock(&tree_lock);
+		node_forget(n, 1);
 	}
 	free(seals->v);
 	*seals = (struct node_seals){ 0 };
@@ -927,7 +936,7 @@ static void handle_put(struct node *n, int wrote, int64_t closed_at)
 	}
 	want_seal = !gone && ret_wants_seal(n);
 	if (want_seal)
-		n->nopen++;
+		n->nlookup++; /* pinned for the seal, as after a rename */
 	pthread_mutex_unlock(&tree_lock);
 	store_obj_close(obj);
 	pthread_rwlock_unlock(&n->io);
@@ -937,9 +946,11 @@ static void handle_put(struct node *n, int wrote, int64_t closed_at)
 		pthread_mutex_unlock(&tree_lock);
 		return;
 	}
+	/* Tried once: a seal that fails (a damaged block) is logged and
+	 * tried again at the next close or mount. */
 	if (want_seal) {
 		seal(n);
-		handle_put(n, 0, 0);
+		node_forget(n, 1);
 	}
 }
 
@@ -1067,8 +1078,8 @@ int node_fsync(struct node *n, int datasync)
 	return rc;
 }
 
-/* Hash the content of a kept file and mark it sealed. The caller holds a
- * handle (nopen) so n stays. */
+/* Hash the content of a kept file and mark it sealed. The caller pins n
+ * (a handle or a lookup reference) so n stays. */
 static int seal(struct node *n)
 {
 	struct crypto_sha256 sha;
@@ -1083,8 +1094,11 @@ static int seal(struct node *n)
 	if (!buf)
 		return -ENOMEM;
 	pthread_rwlock_wrlock(&n->io);
+	pthread_mutex_lock(&tree_lock);
+	rc = n->unlinked ? -ESTALE : 0; /* removed meanwhile: its object is gone */
+	pthread_mutex_unlock(&tree_lock);
 	obj = n->obj;
-	if (!obj) {
+	if (rc == 0 && !obj) {
 		rc = store_obj_open(node_store, &n->id, &tmp);
 		obj = tmp;
 	}
@@ -1123,7 +1137,7 @@ static int seal(struct node *n)
 	pthread_mutex_unlock(&tree_lock);
 	store_obj_close(tmp);
 	pthread_rwlock_unlock(&n->io);
-	if (rc < 0) {
+	if (rc < 0 && rc != -ESTALE) {
 		hexid(n, hex);
 		log_error("object %s: cannot seal: %s", hex, strerror(-rc));
 	}

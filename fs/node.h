@@ -54,6 +54,8 @@ void node_unload(void);
 int node_lookup(struct node *dir, const char *name, struct node **out);
 /* Drop count kernel references; frees n when nothing holds it. */
 void node_forget(struct node *n, uint64_t count);
+/* n's retention class (CLASS_*), as its place in the tree gives it. */
+int node_class(struct node *n);
 void node_stat(struct node *n, struct stat *stb);
 
 /* Entries of dir after offset off ("." is 1, ".." 2, children their

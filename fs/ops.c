@@ -323,12 +323,12 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int rc, before = -1;
 
 	if (r && node_lookup(N(parent), name, &n) == 0) {
-		before = ret_class_of(n);
+		before = node_class(n);
 		entry_path(N(parent), name, r->path, sizeof(r->path));
 	}
 	rc = node_rename(N(parent), name, N(newparent), newname, flags, &seals);
 	if (rc == 0 && n) {
-		int after = n->m.klass;
+		int after = node_class(n);
 
 		r->event = after == before ? AUDIT_RENAME :
 		           after == CLASS_KEEP ? AUDIT_KEEP : AUDIT_UNKEEP;

@@ -133,6 +133,44 @@ expect_expiry \
 	"kept recording vanishes after keep" "$S" $((tclose + KEEP))
 check "keep/ itself stays" test -d "$M/keep"
 
+# --- a kept file whose content cannot be read (a block damaged on disk
+# while it was being written): its close tries the seal once, logs it, and
+# the daemon goes on (it used to retry without end and overflow its stack)
+exec 3>"$M/keep/damaged.wav"
+head -c 65537 /dev/urandom >&3
+dmg=$(find "$STORE/objects" -type f -size "$(obj_len 65537)c")
+if [ -n "$dmg" ] && [ "$(wc -l <<<"$dmg")" -eq 1 ]; then
+	flip_byte "$dmg" $((OBJ_DATA_OFF + 100))
+	exec 3>&-
+	sleep 0.5
+	check "unsealable kept file closed: the daemon serves" test -d "$M/keep"
+	check_eq "unsealable kept file: one 'cannot seal' line in the log" 1 \
+		"$(grep -c "$(basename "$dmg"): cannot seal" "$LOG")"
+	check_eq "unsealable kept file: not sealed" closed "$(xget "$M/keep/damaged.wav" user.recfs.state)"
+else
+	exec 3>&-
+	fail "unsealable kept file: its object found by its size" "found: $dmg"
+fi
+rm -f "$M/keep/damaged.wav"
+
+# --- a kept file removed while its seal (after the mv) still runs: the
+# object is destroyed at once, and no object file stays open in the daemon
+big_obj() { find "$STORE/objects" -type f -size "$(obj_len $((64 << 20)))c"; }
+head -c 64M /dev/zero >"$M/big.wav"
+big=$(big_obj)
+mv "$M/big.wav" "$M/keep/big.wav" && rm "$M/keep/big.wav"
+wait_for "removed during its seal: the object is destroyed" 5 test ! -e "${big:-/}"
+head -c 64M /dev/zero >"$M/big2.wav"
+exec 3<"$M/big2.wav"
+mv "$M/big2.wav" "$M/keep/big2.wav"
+exec 3<&-
+wait_for "closed during its seal: then sealed" 10 \
+	xattr_is "$M/keep/big2.wav" user.recfs.state sealed
+big2=$(big_obj)
+check_eq "closed during its seal: no fd of the daemon on its object" 0 \
+	"$(find "/proc/$RECFS_PID/fd" -lname "*$(basename "${big2:-none}")" | wc -l)"
+rm "$M/keep/big2.wav"
+
 # --- a move into keep/ is on disk when mv returns: the daemon killed right
 # after it, the file is still kept after the next mount, and sealed (the
 # seal follows the answer to the rename; a seal cut short by the crash is
