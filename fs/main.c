@@ -164,7 +164,7 @@ static int run_mounted(struct fuse_session *se, struct store *st,
 		fprintf(stderr, "recfs: cannot mount at %s\n", co->mountpoint);
 		goto out_signals;
 	}
-	if (fusedev_attach(se) < 0) {
+	if (fusedev_attach(se, co->mountpoint) < 0) {
 		fprintf(stderr, "recfs: cannot take over the FUSE device\n");
 		goto out_unmount;
 	}

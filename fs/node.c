@@ -1442,7 +1442,8 @@ static int xa_store(struct node *n, const char *name, const void *val, size_t vl
 	n->m.xattr = x;
 	n->m.xattr_len = (uint16_t)newlen;
 	n->m.ctime = clock_now();
-	rc = persist(n);
+	/* A removed node's object is destroyed or will be: nothing to write. */
+	rc = n->unlinked ? 0 : persist(n);
 	if (rc < 0) {
 		n->m.xattr = old;
 		n->m.xattr_len = old_len;

@@ -89,3 +89,12 @@ for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
 check_eq "8 uncached readers of one file and an appending writer" 0 "$bad"
 check "the file holds what was written, in order" \
 	cmp -s "$MNT/big.bin" <(cat "$REF/big.bin" "$REF/tail.bin")
+
+# --- the mount reads ahead 1 MiB (the largest READ), not the kernel's
+# 128 KiB; a sequential read of a file not yet in the page cache (cp
+# writes with direct I/O) is exact
+check_eq "read-ahead of the mount: 1024 KiB" 1024 \
+	"$(cat "/sys/class/bdi/$(mountpoint -d "$MNT")/read_ahead_kb")"
+head -c 9M /dev/urandom >"$REF/ra.bin"
+cp "$REF/ra.bin" "$MNT/ra.bin"
+check "sequential read with 1 MiB read-ahead: exact" cmp -s "$MNT/ra.bin" "$REF/ra.bin"
