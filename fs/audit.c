@@ -976,7 +976,7 @@ static int writer_new_segment(int64_t day)
 	char tmp[SEG_NAME_BYTES + sizeof(SEG_TMP_PREFIX)], name[SEG_NAME_BYTES];
 	uint8_t hdr[SEG_HDR_BYTES];
 	struct seg_hdr h = { .index = aq.next_index, .day = day, .prev_len = aq.seg_len };
-	int fd, rc = 0;
+	int fd, rc = 0, renamed = 0;
 
 	seg_name(name, h.index, day);
 	snprintf(tmp, sizeof(tmp), "%s%s", SEG_TMP_PREFIX, name);
@@ -990,12 +990,13 @@ static int writer_new_segment(int64_t day)
 		rc = -errno;
 	if (rc == 0 && renameat(aq.dirfd, tmp, aq.dirfd, name) < 0)
 		rc = -errno;
+	renamed = rc == 0;
 	if (rc == 0 && fsync(aq.dirfd) < 0)
 		rc = -errno;
 	if (rc < 0) {
 		close(fd);
-		unlinkat(aq.dirfd, tmp, 0);
-		unlinkat(aq.dirfd, name, 0);
+		/* name is ours only once our rename made it. */
+		unlinkat(aq.dirfd, renamed ? name : tmp, 0);
 		return rc;
 	}
 	if (aq.fd >= 0)

@@ -934,8 +934,9 @@ static int scan_read(struct store *st, const struct store_id *id, uint8_t *buf, 
 	if (st->readonly && (stb->st_size < STORE_SLOT_OFF + STORE_SLOT_BYTES ||
 	                     all_zero(buf, STORE_DATA_OFF)))
 		return SCAN_SKIPPED;
-	/* A spare, or a create cut short: it never held anything. */
-	if (stb->st_size == 0)
+	/* A spare, or a create cut short (before slot A was whole): it never
+	 * held anything. */
+	if (stb->st_size < STORE_SLOT_OFF + STORE_SLOT_BYTES)
 		return SCAN_EMPTY;
 	/* Shredded but not yet unlinked when the daemon stopped. */
 	if (all_zero(buf, STORE_DATA_OFF))
@@ -1369,30 +1370,42 @@ static int grow(struct store_obj *obj, uint64_t size)
 	rc = obj_reserve(obj, block_off(last), (off_t)lastlen + CRYPTO_SEAL_OVERHEAD, 0);
 	if (rc < 0)
 		return rc;
-	/* Then the file takes its new length: a size the host filesystem
-	 * cannot hold fails here (EFBIG) with nothing changed. */
 	if (fstat(obj->fd, &stb) < 0)
 		return -errno;
-	if (ftruncate(obj->fd, block_off(last) + lastlen + CRYPTO_SEAL_OVERHEAD) < 0)
-		return -errno;
+	/* The old last block is completed on disk before the file takes its
+	 * new length: a crash in between leaves it whole (the size then ends
+	 * with it), never a short block inside a longer file. */
 	if (obj->size % STORE_BLOCK_BYTES) {
 		obj->cache_len = STORE_BLOCK_BYTES;
 		obj->cache_dirty = 1;
+		rc = store_obj_flush(obj);
+		if (rc < 0)
+			goto undo;
+	}
+	/* Then the file takes its new length: a size the host filesystem
+	 * cannot hold fails here (EFBIG). */
+	if (ftruncate(obj->fd, block_off(last) + lastlen + CRYPTO_SEAL_OVERHEAD) < 0) {
+		rc = -errno;
+		goto undo;
 	}
 	rc = cache_load(obj, last, 1);
-	if (rc < 0) {
-		/* Back to the old length, so the size does not change. */
-		if (obj->cache_valid && obj->cache_idx == oldlast)
-			obj->cache_len = block_len(obj->size, oldlast);
-		obj->resv_lo = obj->resv_hi = 0; /* the cut may give it back */
-		if (ftruncate(obj->fd, stb.st_size) < 0)
-			log_error("cannot restore an object's length after a failed write");
-		return rc;
-	}
+	if (rc < 0)
+		goto undo;
 	obj->cache_len = lastlen;
 	obj->cache_dirty = 1;
 	obj->size = size;
 	return 0;
+undo:
+	/* Back to the old length, so the size does not change; the old last
+	 * block is written short again at the next flush. */
+	if (obj->size % STORE_BLOCK_BYTES && obj->cache_valid && obj->cache_idx == oldlast) {
+		obj->cache_len = block_len(obj->size, oldlast);
+		obj->cache_dirty = 1;
+	}
+	obj->resv_lo = obj->resv_hi = 0; /* the cut may give it back */
+	if (ftruncate(obj->fd, stb.st_size) < 0)
+		log_error("cannot restore an object's length after a failed write");
+	return rc;
 }
 
 ssize_t store_obj_pwrite(struct store_obj *obj, const void *buf, size_t len, uint64_t off)
@@ -1420,7 +1433,13 @@ ssize_t store_obj_pwrite(struct store_obj *obj, const void *buf, size_t len, uin
 
 		/* Whole blocks skip the cache: sealed and written in one go. */
 		if (run > 1) {
-			rc = blocks_write(obj, idx, run, in + done);
+			/* A cached block below the run (the old last block, just
+			 * completed) reaches the file first: written after the
+			 * run, a crash in between would leave it short inside a
+			 * longer file. */
+			rc = obj->cache_valid && obj->cache_idx < idx ? store_obj_flush(obj) : 0;
+			if (rc == 0)
+				rc = blocks_write(obj, idx, run, in + done);
 			if (rc < 0)
 				return done ? (ssize_t)done : rc;
 			done += run * STORE_BLOCK_BYTES;
@@ -1461,18 +1480,19 @@ int store_obj_truncate(struct store_obj *obj, uint64_t size)
 
 	rem = size % STORE_BLOCK_BYTES;
 	keep_blocks = size / STORE_BLOCK_BYTES;
+	if (rem && (rc = cache_load(obj, keep_blocks, 0)) < 0)
+		return rc;
+	/* The cache changes only once the cut is made: a failed ftruncate
+	 * leaves size and content as they were. */
+	if (ftruncate(obj->fd, block_off(keep_blocks)) < 0)
+		return -errno;
 	if (rem) {
-		rc = cache_load(obj, keep_blocks, 0);
-		if (rc < 0)
-			return rc;
 		memset(obj->cache + rem, 0, STORE_BLOCK_BYTES - rem);
 		obj->cache_len = rem;
 		obj->cache_dirty = 1;
 	} else if (obj->cache_valid && obj->cache_idx >= keep_blocks) {
 		obj->cache_valid = obj->cache_dirty = 0;
 	}
-	if (ftruncate(obj->fd, block_off(keep_blocks)) < 0)
-		return -errno;
 	obj->resv_lo = obj->resv_hi = 0; /* the cut gave space back */
 	obj->size = size;
 	/* The shortened last block must reach the file to carry the size. */

@@ -505,6 +505,7 @@ static void verify_one(struct node *n, void *ctx)
 int recctl_verify(const struct recfs_config *cfg, int argc, char **argv)
 {
 	struct verify_ctx vc = { 0 };
+	struct store *locked = NULL; /* held while recctl appends to the trail */
 	unsigned damaged;
 
 	(void)argv;
@@ -519,14 +520,17 @@ int recctl_verify(const struct recfs_config *cfg, int argc, char **argv)
 		char err[ERRLEN];
 
 		mount_of(cfg, vc.mnt);
-		if (!vc.mnt[0] && store_busy(cfg))
-			vc.log = 0; /* another recctl holds it: nobody may append */
-		else if (!vc.mnt[0] && unlock_audit(vc.st, cfg, err, sizeof(err)) < 0)
+		/* Only the holder of the store's lock may append: kept until
+		 * audit_close, so no daemon can mount and write meanwhile. */
+		if (!vc.mnt[0] && unlock_store(cfg, 0, &locked, err, sizeof(err)) < 0)
+			vc.log = 0; /* mounted meanwhile, or another recctl holds it */
+		else if (!vc.mnt[0] && unlock_audit(locked, cfg, err, sizeof(err)) < 0)
 			vc.log = 0;
 	}
 	tree_walk(tree_root(), verify_one, &vc);
 	if (vc.log && !vc.mnt[0])
 		audit_close();
+	store_close(locked);
 	if (damaged)
 		printf("damaged  %u object(s) whose header or metadata does not authenticate "
 		       "(ids in the messages above)\n", damaged);

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Crash points: the daemon is killed inside an operation, before each of its
+# pwrite and ftruncate calls in turn (strace's fault injection: SIGKILL on
+# entry to the Nth such call, which then never runs). After the restart no
+# object may be reported damaged, the file must read without an error, and
+# the 100 bytes an fsync had made durable must read back. Operations:
+# - grow: truncate up over a partial last block;
+# - span: a write from inside the partial last block across whole blocks,
+#   ending on a block boundary (the handle stays open);
+# - create: a new file (the object's header, then its first slot).
+# 42-crash kills at random moments; this one at every point of these paths.
+. "$(dirname "$0")/lib.sh"
+
+command -v strace >/dev/null || bail "environment: strace is not installed (make deps)"
+setup audit.enabled=off
+A=$(head -c 100 /dev/zero | tr '\0' a)
+B=$(head -c $((3 * OBJ_BLOCK - 100)) /dev/zero | tr '\0' b)
+
+# traced: strace has attached to every thread of the daemon.
+traced() {
+	local t
+	for t in /proc/"$RECFS_PID"/task/*; do
+		grep -q '^TracerPid:[[:space:]]*[1-9]' "$t/status" 2>/dev/null || return 1
+	done
+}
+
+# point OP CALL N: prepare, kill before the Nth CALL of OP, restart, check.
+# Returns 1 when OP finished without reaching that call (no more points).
+point() {
+	local op=$1 call=$2 n=$3 what="$1: killed before $2 #$3" sp rc=0 out
+	# One FUSE thread: strace counts calls per thread, so the Nth call of
+	# the operation is the same point in every run.
+	need_mount -s
+	rm -f "$MNT/rec.raw" "$MNT/new.raw"
+	"$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly,creat:0644 w:0:"$A" y c >/dev/null
+	# Let the housekeeping pass write the folder first: its writes would
+	# count too.
+	sleep 1.2
+	strace -f -qq -p "$RECFS_PID" -o /dev/null -e trace="$call" \
+		-e inject="$call":error=EINTR:signal=KILL:when="$n" &
+	sp=$!
+	wait_for "$what: strace attached" 10 traced
+	case $op in
+	grow) truncate -s 9000 "$MNT/rec.raw" 2>/dev/null ;;
+	span) "$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly w:100:"$B" z:300 c >/dev/null 2>&1 ;;
+	create) echo new >"$MNT/new.raw" 2>/dev/null ;;
+	esac
+	sleep 0.3
+	if is_recfs "$RECFS_PID"; then
+		rc=1 # the operation is over and the daemon lives: no such point
+		kill "$sp" 2>/dev/null
+		wait "$sp" 2>/dev/null
+		umount_fs
+		return 1
+	fi
+	wait "$sp" 2>/dev/null
+	crash_fs
+	need_mount
+	out=$(head -c 100 "$MNT/rec.raw" 2>&1)
+	check_eq "$what: the fsynced bytes read back" "$A" "$out"
+	check "$what: the whole file reads" dd if="$MNT/rec.raw" of=/dev/null status=none
+	check_not "$what: no object reported damaged" grep -q "damaged" "$LOG"
+	umount_fs
+	return "$rc"
+}
+
+for op in grow span create; do
+	for call in pwrite64 ftruncate; do
+		for n in 1 2 3 4 5 6; do
+			point "$op" "$call" "$n" || break
+		done
+		say "$op: $((n - 1)) crash point(s) before $call"
+	done
+done
