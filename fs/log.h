@@ -12,6 +12,10 @@
 /* Messages above level are dropped. to_syslog: 0 stderr, 1 syslog. */
 void log_setup(enum log_level level, int to_syslog);
 
+/* While on, this thread's messages are dropped: for a read that is tried
+ * again before its failure counts (recctl verify beside the daemon). */
+void log_quiet(int on);
+
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "crypto.h"
+#include "log.h"
 #include "node.h"
 #include "recctl.h"
 #include "retention.h"
@@ -436,8 +437,25 @@ static void mount_of(const struct recfs_config *cfg, char *mnt)
 	fclose(f);
 }
 
+/* Rereads of a failed range. While the store is mounted the daemon
+ * rewrites the last block of a recording in place, so between taking the
+ * object's length and reading its last block that block may have grown:
+ * the length is read again and the same range retried. Real damage stays. */
+#define VERIFY_RETRIES 3
+
+static int verify_open(struct verify_ctx *vc, struct node *n, struct store_obj **obj,
+                       char *why, size_t len)
+{
+	int rc = store_obj_open(vc->st, &n->id, obj);
+
+	if (rc < 0)
+		snprintf(why, len, "header: %s", strerror(-rc));
+	return rc;
+}
+
 /* Read every block of n's object; for a sealed file compare size and
- * SHA-256 with what sealing recorded. */
+ * SHA-256 with what sealing recorded. -ENOENT when the object went away
+ * through the mount meanwhile. */
 static int verify_node(struct verify_ctx *vc, struct node *n, char *why, size_t len)
 {
 	struct crypto_sha256 sha;
@@ -445,19 +463,29 @@ static int verify_node(struct verify_ctx *vc, struct node *n, char *why, size_t 
 	struct store_obj *obj;
 	uint64_t off = 0, size;
 	uint8_t *buf;
-	int rc;
+	int rc, retries = VERIFY_RETRIES;
 
-	rc = store_obj_open(vc->st, &n->id, &obj);
-	if (rc < 0) {
-		snprintf(why, len, "header: %s", strerror(-rc));
+	rc = verify_open(vc, n, &obj, why, len);
+	if (rc < 0)
 		return rc;
-	}
 	buf = malloc(1 << 16);
 	size = store_obj_size(obj);
 	crypto_sha256_init(&sha);
 	while (buf && off < size) {
-		ssize_t got = store_obj_pread(obj, buf, 1 << 16, off);
+		ssize_t got;
 
+		log_quiet(retries > 0); /* only the last try names a bad block */
+		got = store_obj_pread(obj, buf, 1 << 16, off);
+		if (got <= 0 && retries-- > 0) {
+			store_obj_close(obj);
+			rc = verify_open(vc, n, &obj, why, len);
+			if (rc < 0) {
+				obj = NULL;
+				break;
+			}
+			size = store_obj_size(obj);
+			continue;
+		}
 		if (got <= 0) {
 			snprintf(why, len, "content at byte %llu does not authenticate",
 			         (unsigned long long)off);
@@ -467,6 +495,7 @@ static int verify_node(struct verify_ctx *vc, struct node *n, char *why, size_t 
 		crypto_sha256_update(&sha, buf, (size_t)got);
 		off += (uint64_t)got;
 	}
+	log_quiet(0);
 	crypto_sha256_final(&sha, digest);
 	if (rc == 0 && n->m.state == STATE_SEALED) {
 		if (size != n->m.sealed_size) {
@@ -488,14 +517,16 @@ static void verify_one(struct node *n, void *ctx)
 {
 	struct verify_ctx *vc = ctx;
 	char path[PATH_MAX], why[128], hex[2 * STORE_ID_BYTES + 1];
+	int rc;
 
 	vc->objects++;
 	if (S_ISDIR(n->m.mode))
 		return;
-	if (verify_node(vc, n, why, sizeof(why)) == 0) {
+	rc = verify_node(vc, n, why, sizeof(why));
+	if (rc == 0)
 		log_tool_read(vc, n, n->size);
-		return;
-	}
+	if (rc == 0 || (rc == -ENOENT && vc->mnt[0]))
+		return; /* or deleted through the mount since the tree was read */
 	node_path(n, path, sizeof(path));
 	store_id_hex(&n->id, hex);
 	printf("damaged  %s (object %s): %s\n", path, hex, why);
@@ -516,10 +547,10 @@ int recctl_verify(const struct recfs_config *cfg, int argc, char **argv)
 	if (snapshot(cfg, &vc.st, &damaged) < 0)
 		return 1;
 	vc.log = cfg->audit.enabled && cfg->audit.log_tools;
+	mount_of(cfg, vc.mnt);
 	if (vc.log) {
 		char err[ERRLEN];
 
-		mount_of(cfg, vc.mnt);
 		/* Only the holder of the store's lock may append: kept until
 		 * audit_close, so no daemon can mount and write meanwhile. */
 		if (!vc.mnt[0] && unlock_store(cfg, 0, &locked, err, sizeof(err)) < 0)

@@ -222,6 +222,37 @@ matches "verify while mounted: 0 damaged" "^checked +[0-9]+ objects, [0-9]+ byte
 check_eq "verify while mounted: no object changed" "$O0" "$(store_digest "$STORE/objects")"
 check_eq "verify while mounted: the mount still serves" "a text file, not audio" "$(cat "$MNT/b.txt")"
 
+# --- verify while mounted, beside a recording fsynced after every frame:
+# the daemon rewrites its last block in place, which verify must not take
+# for damage (it did, when the block grew between its taking the length
+# and reading the block).
+FRAME=$(head -c 320 /dev/zero | tr '\0' x)
+steps=(o:wronly,creat,append:0644)
+for ((i = 0; i < 500; i++)); do steps+=("W:$FRAME" y); done
+# One call after another until told to stop.
+while [ ! -e "$WORK/live.stop" ] &&
+	"$TESTBIN/fsop" seq "$MNT/live.raw" "${steps[@]}" c >/dev/null 2>&1; do :; done &
+LIVE=$!
+T_PIDS+=("$LIVE")
+sleep 0.5
+live_bad=0
+for ((runs = 0; runs < 10; runs++)); do
+	# Nor a message about a block that then read well.
+	if ! "$RECCTL" verify --config "$CONF" >"$WORK/verify.out" 2>&1 ||
+		grep -q "does not authenticate" "$WORK/verify.out"; then
+		live_bad=$((live_bad + 1))
+		cp "$WORK/verify.out" "$WORK/verify.bad"
+	fi
+	sleep 0.1
+done
+check "verify beside a live recording: it was still recording" kill -0 "$LIVE"
+if ! check_eq "verify beside a live recording: no run of 10 reports damage" 0 "$live_bad"; then
+	sed 's/^/    | /' "$WORK/verify.bad"
+fi
+touch "$WORK/live.stop"
+wait "$LIVE"
+rm -f "$MNT/live.raw"
+
 # --- ls: z-first.wav closes before a-later.wav, so it expires first
 echo first >"$MNT/z-first.wav"
 sleep 0.2
