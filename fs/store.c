@@ -909,6 +909,10 @@ struct scan {
 	size_t next;
 	unsigned damaged;
 	int rc;
+	/* Shredded leftovers, removed after the scan with one sync (a crash
+	 * during a mass expiry can leave thousands). */
+	struct store_id *shredded;
+	size_t nshredded, shredded_cap;
 };
 
 enum { SCAN_OK, SCAN_SHREDDED, SCAN_EMPTY, SCAN_DAMAGED, SCAN_SKIPPED };
@@ -956,6 +960,22 @@ static int scan_take(struct scan *s, size_t *i)
 	return *i < s->count;
 }
 
+/* Called with s->lock held. */
+static int scan_add_shredded(struct scan *s, const struct store_id *id)
+{
+	if (s->nshredded == s->shredded_cap) {
+		size_t cap = s->shredded_cap ? 2 * s->shredded_cap : 64;
+		struct store_id *v = realloc(s->shredded, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->shredded = v;
+		s->shredded_cap = cap;
+	}
+	s->shredded[s->nshredded++] = *id;
+	return 0;
+}
+
 static void *scan_worker(void *arg)
 {
 	struct scan *s = arg;
@@ -974,7 +994,7 @@ static void *scan_worker(void *arg)
 	while (buf && xattr && key && scan_take(s, &i)) {
 		const struct store_id *id = &s->ids[i];
 		int got = scan_read(s->st, id, buf, key, &meta, xattr, &stb);
-		int rc = got == SCAN_SHREDDED ? store_reap_shredded(s->st, id, 1) : 0;
+		int rc = 0;
 
 		if (got == SCAN_EMPTY) {
 			obj_name(id, hex);
@@ -988,6 +1008,8 @@ static void *scan_worker(void *arg)
 		}
 		pthread_mutex_lock(&s->lock);
 		s->damaged += got == SCAN_DAMAGED;
+		if (got == SCAN_SHREDDED)
+			rc = scan_add_shredded(s, id);
 		if (got == SCAN_OK && s->rc == 0)
 			rc = s->fn(s->ctx, id, &meta, size_from_length(stb.st_size),
 			           (int64_t)stb.st_mtim.tv_sec * 1000000000LL + stb.st_mtim.tv_nsec);
@@ -1027,6 +1049,16 @@ int store_scan(struct store *st, store_scan_fn fn, void *ctx, unsigned *damaged)
 	while (started > 0)
 		pthread_join(tid[--started], NULL);
 	free(ids);
+	/* Left on disk, a shredded object holds nothing readable: a failed
+	 * unlink is reported and tried again at the next mount. */
+	if (s.rc == 0 && s.nshredded > 0) {
+		int rc = store_reap_shredded(st, s.shredded, s.nshredded);
+
+		if (rc < 0)
+			log_error("cannot remove destroyed objects left by the last run: %s",
+			          strerror(-rc));
+	}
+	free(s.shredded);
 	*damaged = s.damaged;
 	return s.rc;
 }

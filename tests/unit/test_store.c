@@ -1089,6 +1089,31 @@ static void test_shred(struct store *st)
 	CHECK(scan_for(st, &b, p, &damaged) == 0 && p->seen == 0 && damaged == 0,
 	      "scan does not report the shredded leftover, nor count it damaged");
 	CHECK(!file_exists(pb), "scan unlinked the shredded leftover");
+
+	/* Many leftovers, as a crash during a mass expiry leaves them: the
+	 * scan's workers collect them and all go after one sync. */
+	{
+		enum { MANY = 300 };
+		struct store_id many[MANY];
+		char path[PATH_MAX];
+		unsigned shredded = 0, left = 0;
+
+		for (int i = 0; i < MANY; i++) {
+			obj = obj_new(st, "x");
+			store_obj_pwrite(obj, "x", 1, 0);
+			many[i] = *store_obj_id(obj);
+			store_obj_close(obj);
+			shredded += store_shred(st, &many[i]) == 0;
+		}
+		CHECK(shredded == MANY, "300 objects shredded, not unlinked");
+		CHECK(scan_for(st, &b, p, &damaged) == 0 && p->seen == 0 && damaged == 0,
+		      "a scan over 300 shredded leftovers succeeds, none reported or damaged");
+		for (int i = 0; i < MANY; i++) {
+			obj_path(&many[i], path);
+			left += file_exists(path);
+		}
+		CHECK(left == 0, "the scan unlinked all 300 leftovers");
+	}
 	free(p);
 }
 
