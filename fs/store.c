@@ -180,7 +180,10 @@ static int reserve(struct store *st, int fd, off_t off, off_t len)
 		if (errno == EINTR)
 			continue;
 		if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) {
-			__atomic_store_n(&st->no_falloc, 1, __ATOMIC_RELAXED);
+			if (!__atomic_exchange_n(&st->no_falloc, 1, __ATOMIC_RELAXED))
+				log_warn("the store's filesystem cannot reserve space "
+				         "(fallocate: %s): on a full disk, writes already "
+				         "acknowledged can be lost", strerror(errno));
 			return 0;
 		}
 		return -errno;

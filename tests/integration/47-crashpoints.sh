@@ -16,18 +16,10 @@ setup audit.enabled=off
 A=$(head -c 100 /dev/zero | tr '\0' a)
 B=$(head -c $((3 * OBJ_BLOCK - 100)) /dev/zero | tr '\0' b)
 
-# traced: strace has attached to every thread of the daemon.
-traced() {
-	local t
-	for t in /proc/"$RECFS_PID"/task/*; do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' "$t/status" 2>/dev/null || return 1
-	done
-}
-
 # point OP CALL N: prepare, kill before the Nth CALL of OP, restart, check.
 # Returns 1 when OP finished without reaching that call (no more points).
 point() {
-	local op=$1 call=$2 n=$3 what="$1: killed before $2 #$3" sp rc=0 out
+	local op=$1 call=$2 n=$3 what="$1: killed before $2 #$3" rc=0 out
 	# One FUSE thread: strace counts calls per thread, so the Nth call of
 	# the operation is the same point in every run.
 	need_mount -s
@@ -36,10 +28,8 @@ point() {
 	# Let the housekeeping pass write the folder first: its writes would
 	# count too.
 	sleep 1.2
-	strace -f -qq -p "$RECFS_PID" -o /dev/null -e trace="$call" \
-		-e inject="$call":error=EINTR:signal=KILL:when="$n" &
-	sp=$!
-	wait_for "$what: strace attached" 10 traced
+	strace_daemon "$what" -e trace="$call" \
+		-e inject="$call":error=EINTR:signal=KILL:when="$n"
 	case $op in
 	grow) truncate -s 9000 "$MNT/rec.raw" 2>/dev/null ;;
 	span) "$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly w:100:"$B" z:300 c >/dev/null 2>&1 ;;
@@ -48,12 +38,11 @@ point() {
 	sleep 0.3
 	if is_recfs "$RECFS_PID"; then
 		rc=1 # the operation is over and the daemon lives: no such point
-		kill "$sp" 2>/dev/null
-		wait "$sp" 2>/dev/null
+		kill_pid "$STRACE_PID"
 		umount_fs
 		return 1
 	fi
-	wait "$sp" 2>/dev/null
+	kill_pid "$STRACE_PID" # it ended with the daemon
 	crash_fs
 	need_mount
 	out=$(head -c 100 "$MNT/rec.raw" 2>&1)

@@ -413,6 +413,26 @@ wait_exit() {
 	wait "$pid" 2>/dev/null
 }
 
+# strace_daemon NAME ARGS...: run `strace ARGS` on every thread of the
+# mounted daemon in the background (output discarded; fault injection is
+# what the tests use it for) and return once every thread is traced.
+# STRACE_PID is ours to end (kill_pid); cleanup ends it otherwise.
+strace_daemon() {
+	local name=$1
+	shift
+	strace -f -qq -p "$RECFS_PID" -o /dev/null "$@" &
+	STRACE_PID=$!
+	T_PIDS+=("$STRACE_PID")
+	wait_for "$name: strace attached" 10 daemon_traced
+}
+
+daemon_traced() {
+	local t
+	for t in /proc/"$RECFS_PID"/task/*; do
+		grep -q '^TracerPid:[[:space:]]*[1-9]' "$t/status" 2>/dev/null || return 1
+	done
+}
+
 # mount_fs [ARGS...]: start `$RECFS --config $CONF $MNT -f ARGS` in the
 # background and wait until $MNT is mounted (10 s). CONF and MNT may be
 # overridden for one call: `CONF=other.conf mount_fs`. Returns 1 (after a
