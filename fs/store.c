@@ -47,6 +47,8 @@
 #define MARK_LABEL "recfs clock mark v1"
 #define META_AD_LABEL "recfs meta v1"
 #define REKEY_FILE "rekey.pending"
+#define MARK_FILE "clock"
+#define MARK_NEXT "clock.new" /* the mark under the new key, during a rekey */
 #define SUBKEY_BYTES (8 + 8 + CRYPTO_WRAPPED_KEY_BYTES)
 
 struct store {
@@ -407,39 +409,62 @@ static void mark_mac(uint8_t out[CRYPTO_HASH_BYTES], const uint8_t *master, cons
 	crypto_mac(out, master, msg, sizeof(msg));
 }
 
-int64_t store_mark_read(struct store *st)
+/* The mark in file name, if it authenticates under key: 0 with *ns set,
+ * -ENOENT without the file, -EBADMSG when it does not authenticate. */
+static int mark_load(struct store *st, const char *name, const uint8_t *key, int64_t *ns)
 {
 	uint8_t buf[MARK_BYTES], mac[CRYPTO_HASH_BYTES];
-	int64_t ns = 0;
-	int fd;
+	int fd, rc;
 
-	fd = openat(st->dirfd, "clock", O_RDONLY | O_CLOEXEC);
+	fd = openat(st->dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	if (read_at(fd, buf, sizeof(buf), 0) == 0) {
-		mark_mac(mac, st->master, buf);
-		if (crypto_equal32(mac, buf + 8) == 0)
-			ns = (int64_t)get64(buf);
-		else
-			log_warn("clock mark does not authenticate; using system time");
-	}
+		return -ENOENT;
+	rc = read_at(fd, buf, sizeof(buf), 0);
 	close(fd);
-	return ns;
+	if (rc < 0)
+		return -EBADMSG;
+	mark_mac(mac, key, buf);
+	if (crypto_equal32(mac, buf + 8) != 0)
+		return -EBADMSG;
+	*ns = (int64_t)get64(buf);
+	return 0;
 }
 
-int store_mark_write(struct store *st, int64_t ns)
+static int mark_store(struct store *st, const char *name, const uint8_t *key, int64_t ns,
+                      int durable)
 {
 	uint8_t buf[MARK_BYTES];
 	int fd, rc;
 
 	put64(buf, (uint64_t)ns);
-	mark_mac(buf + 8, st->master, buf);
-	fd = openat(st->dirfd, "clock", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	mark_mac(buf + 8, key, buf);
+	fd = openat(st->dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	rc = write_at(fd, buf, sizeof(buf), 0);
+	if (rc == 0 && durable && fsync(fd) < 0)
+		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+int64_t store_mark_read(struct store *st)
+{
+	int64_t ns = 0;
+	int rc = mark_load(st, MARK_FILE, st->master, &ns);
+
+	/* A rekey stopped between its switch to the new key and putting the
+	 * mark it wrote under that key in place (store_rekey_finish). */
+	if (rc == -EBADMSG && mark_load(st, MARK_NEXT, st->master, &ns) == 0)
+		return ns;
+	if (rc == -EBADMSG)
+		log_warn("clock mark does not authenticate; using system time");
+	return rc == 0 ? ns : 0;
+}
+
+int store_mark_write(struct store *st, int64_t ns)
+{
+	return mark_store(st, MARK_FILE, st->master, ns, 0);
 }
 
 /* ---- objects ---- */
@@ -1783,6 +1808,11 @@ int store_rekey_finish(struct store *st, const uint8_t *newkey)
 	rc = rekey_subkeys(st, newkey);
 	if (rc < 0)
 		return rc;
+	/* The mark under the new key is durable before the switch, and put
+	 * in place after it: never is there only a mark the key of the day
+	 * cannot read. */
+	if (mark && (rc = mark_store(st, MARK_NEXT, newkey, mark, 1)) < 0)
+		return rc;
 	memcpy(sb, st->sb, sizeof(sb));
 	kcv_compute(sb + 64, newkey, sb + 16);
 	crypto_checksum(sb + SB_SUM_OFF, sb, SB_SUM_OFF);
@@ -1803,8 +1833,8 @@ int store_rekey_finish(struct store *st, const uint8_t *newkey)
 		return rc;
 	memcpy(st->sb, sb, sizeof(sb));
 	memcpy(st->master, newkey, CRYPTO_KEY_BYTES);
-	if (mark)
-		store_mark_write(st, mark);
+	if (mark && renameat(st->dirfd, MARK_NEXT, st->dirfd, MARK_FILE) < 0)
+		return -errno;
 	/* Gone already when a rerun finds the rotation finished. */
 	if (unlinkat(st->dirfd, REKEY_FILE, 0) < 0 && errno != ENOENT)
 		return -errno;

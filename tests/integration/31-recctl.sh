@@ -509,6 +509,38 @@ for round in 1 2 3; do
 	fi
 done
 exec 9<&-
+
+# A rekey killed between its switch to the new key and putting the clock
+# mark it wrote under that key in place (rename clock.new -> clock): the
+# mark must still authenticate, for the rerun and for the next mount. A
+# first rekey, traced, tells which rename that is; the second is killed
+# there (strace fault injection).
+R="rekey killed before the clock mark's rename"
+keyA=$RDIR/keyA keyB=$RDIR/keyB
+new_key "$keyA"
+new_key "$keyB"
+write_conf "$RDIR/a.conf" "$RSTORE" "$keyA"
+check "$R: the store has a clock mark" test -s "$RSTORE/clock"
+strace -qq -o "$WORK/renames" -e trace=rename,renameat,renameat2 \
+	"$RECCTL" rekey --config "$RDIR/recfs.conf" --new-key "$keyA" >/dev/null 2>&1
+check_eq "$R: a traced rekey: exit 0" 0 "$?"
+nth=$(grep -n 'clock\.new' "$WORK/renames" | head -1 | cut -d: -f1)
+call=$(grep -m1 'clock\.new' "$WORK/renames" | sed 's/(.*//')
+if check "$R: the rekey renames clock.new into place" test -n "$nth"; then
+	strace -qq -o /dev/null -e trace="$call" \
+		-e inject="$call":error=EINTR:signal=KILL:when="$nth" \
+		"$RECCTL" rekey --config "$RDIR/a.conf" --new-key "$keyB" >/dev/null 2>&1
+	check "$R: killed after the switch (rekey.pending, clock.new left)" \
+		test -e "$RSTORE/rekey.pending" -a -e "$RSTORE/clock.new"
+	rc_is "$R: rerunning it: exit 0" 0 rekey --config "$RDIR/a.conf" --new-key "$keyB"
+	check_not "$R: the rerun read the mark" grep -q "clock mark does not" <<<"$ERR"
+	check "$R: clock.new gone after the rerun" test ! -e "$RSTORE/clock.new"
+	write_conf "$RDIR/recfs.conf" "$RSTORE" "$keyB"
+	if CONF=$RDIR/recfs.conf MNT=$RMNT mount_fs; then
+		check_not "$R: the mount read the mark" grep -q "clock mark does not" "$LOG"
+		umount_fs
+	fi
+fi
 rc_is "after the interrupted rekeys: verify exit 0" 0 verify --config "$RDIR/recfs.conf"
 matches "after the interrupted rekeys: 0 damaged" ": 0 damaged\$" "$OUT"
 rc_is "after the interrupted rekeys: audit verify exit 0" 0 audit verify --config "$RDIR/recfs.conf"
