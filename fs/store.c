@@ -1434,14 +1434,16 @@ static int grow(struct store_obj *obj, uint64_t size)
 		return -errno;
 	/* The old last block is completed on disk before the file takes its
 	 * new length: a crash in between leaves it whole (the size then ends
-	 * with it), never a short block inside a longer file. */
+	 * with it), never a short block inside a longer file. That holds as
+	 * well for a last block the cache already holds full but has not
+	 * written yet (a write that ended on the block boundary). */
 	if (obj->size % STORE_BLOCK_BYTES) {
 		obj->cache_len = STORE_BLOCK_BYTES;
 		obj->cache_dirty = 1;
-		rc = store_obj_flush(obj);
-		if (rc < 0)
-			goto undo;
 	}
+	rc = store_obj_flush(obj);
+	if (rc < 0)
+		goto undo;
 	/* Then the file takes its new length: a size the host filesystem
 	 * cannot hold fails here (EFBIG). */
 	if (ftruncate(obj->fd, block_off(last) + lastlen + CRYPTO_SEAL_OVERHEAD) < 0) {
@@ -1456,14 +1458,16 @@ static int grow(struct store_obj *obj, uint64_t size)
 	obj->size = size;
 	return 0;
 undo:
-	/* Back to the old length, so the size does not change; the old last
-	 * block is written short again at the next flush. */
-	if (obj->size % STORE_BLOCK_BYTES && obj->cache_valid && obj->cache_idx == oldlast) {
+	/* Back to the old length, so the size does not change. The cut
+	 * leaves the old last block (written whole above) short of its seal:
+	 * it is written again at its old length at once, not at some later
+	 * flush that a crash could forestall. */
+	if (obj->size && obj->cache_valid && obj->cache_idx == oldlast) {
 		obj->cache_len = block_len(obj->size, oldlast);
 		obj->cache_dirty = 1;
 	}
 	obj->resv_lo = obj->resv_hi = 0; /* the cut may give it back */
-	if (ftruncate(obj->fd, stb.st_size) < 0)
+	if (ftruncate(obj->fd, stb.st_size) < 0 || store_obj_flush(obj) < 0)
 		log_error("cannot restore an object's length after a failed write");
 	return rc;
 }

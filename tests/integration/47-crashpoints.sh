@@ -7,7 +7,10 @@
 # - grow: truncate up over a partial last block;
 # - span: a write from inside the partial last block across whole blocks,
 #   ending on a block boundary (the handle stays open);
-# - create: a new file (the object's header, then its first slot).
+# - create: a new file (the object's header, then its first slot);
+# - fullgrow: a write that fills the partial last block to its end (held in
+#   the cache), then ftruncate up on the same handle.
+# Then a grow whose ftruncate fails, with the daemon killed after it.
 # 42-crash kills at random moments; this one at every point of these paths.
 . "$(dirname "$0")/lib.sh"
 
@@ -15,6 +18,7 @@ command -v strace >/dev/null || bail "environment: strace is not installed (make
 setup audit.enabled=off
 A=$(head -c 100 /dev/zero | tr '\0' a)
 B=$(head -c $((3 * OBJ_BLOCK - 100)) /dev/zero | tr '\0' b)
+C=$(head -c $((OBJ_BLOCK - 100)) /dev/zero | tr '\0' c)
 
 # point OP CALL N: prepare, kill before the Nth CALL of OP, restart, check.
 # Returns 1 when OP finished without reaching that call (no more points).
@@ -34,6 +38,9 @@ point() {
 	grow) truncate -s 9000 "$MNT/rec.raw" 2>/dev/null ;;
 	span) "$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly w:100:"$B" z:300 c >/dev/null 2>&1 ;;
 	create) echo new >"$MNT/new.raw" 2>/dev/null ;;
+	# the last block filled to its end in the cache, then a grow
+	fullgrow) "$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly w:100:"$C" t:9000 z:300 c \
+		>/dev/null 2>&1 ;;
 	esac
 	sleep 0.3
 	if is_recfs "$RECFS_PID"; then
@@ -53,7 +60,7 @@ point() {
 	return "$rc"
 }
 
-for op in grow span create; do
+for op in grow span create fullgrow; do
 	for call in pwrite64 ftruncate; do
 		for n in 1 2 3 4 5 6; do
 			point "$op" "$call" "$n" || break
@@ -61,3 +68,25 @@ for op in grow span create; do
 		say "$op: $((n - 1)) crash point(s) before $call"
 	done
 done
+
+# A grow whose ftruncate fails (EFBIG, injected): the old last block was
+# already written whole, and the undo cuts the file back. The block must
+# read at its old length even when the daemon dies before any later flush
+# (the handle stays open).
+need_mount -s
+"$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly,creat,trunc:0644 w:0:"$A" y c >/dev/null
+sleep 1.2
+strace_daemon "failed grow" -e trace=ftruncate -e inject=ftruncate:error=EFBIG:when=1
+"$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly t:9000 z:3000 c >"$WORK/fsop.out" 2>&1 &
+FP=$!
+sleep 1
+kill_pid "$STRACE_PID"
+crash_fs
+wait "$FP"
+check "failed grow: the truncate got EFBIG" grep -q EFBIG "$WORK/fsop.out"
+need_mount
+out=$(head -c 100 "$MNT/rec.raw" 2>&1)
+check_eq "failed grow, then killed: the fsynced bytes read back" "$A" "$out"
+check "failed grow, then killed: the whole file reads" dd if="$MNT/rec.raw" of=/dev/null status=none
+check_not "failed grow, then killed: no object reported damaged" grep -q "damaged" "$LOG"
+umount_fs
