@@ -363,19 +363,28 @@ out:
 
 /* ---- verify ---- */
 
+struct tool_read {
+	struct node *n;
+	uint64_t bytes;
+	int64_t time;
+};
+
 struct verify_ctx {
 	struct store *st;
 	unsigned bad;
 	uint64_t objects, bytes;
 	int log;                /* [audit] log_tools */
 	char mnt[PATH_MAX];     /* where the store is mounted, or "" */
+	/* Reads of a stopped store, logged after the walk (log_later). */
+	struct tool_read *later;
+	size_t nlater, later_cap;
 };
 
 /* A tool read is accountable too ([audit] log_tools). While the store is
  * mounted only the daemon may append to the trail, so the file is opened
  * through the mount and the daemon logs who opened it; otherwise recctl
- * logs the read itself. */
-static void log_tool_read(struct verify_ctx *vc, struct node *n, uint64_t bytes)
+ * logs the read itself (time: when it was read). */
+static void log_tool_read(struct verify_ctx *vc, struct node *n, uint64_t bytes, int64_t time)
 {
 	char path[PATH_MAX], full[2 * PATH_MAX];
 	struct audit_rec *r;
@@ -403,6 +412,7 @@ static void log_tool_read(struct verify_ctx *vc, struct node *n, uint64_t bytes)
 	r->id = n->id;
 	r->size = n->size;
 	r->duration_ms = -1;
+	r->time = time;
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	r->event = AUDIT_OPEN_READ;
 	audit_log(r);
@@ -513,6 +523,50 @@ static int verify_node(struct verify_ctx *vc, struct node *n, char *why, size_t 
 	return rc;
 }
 
+static void defer_tool_read(struct verify_ctx *vc, struct node *n)
+{
+	if (vc->nlater == vc->later_cap) {
+		size_t cap = vc->later_cap ? 2 * vc->later_cap : 256;
+		struct tool_read *v = realloc(vc->later, cap * sizeof(*v));
+
+		if (!v) {
+			fprintf(stderr, "recctl: out of memory: a read of %s is not in the audit "
+			        "trail\n", n->m.name);
+			return;
+		}
+		vc->later = v;
+		vc->later_cap = cap;
+	}
+	vc->later[vc->nlater++] = (struct tool_read){ n, n->size, clock_now() };
+}
+
+/* The reads of a stopped store, appended by recctl itself. The store's
+ * lock is held for that moment only, not for the whole walk: a daemon
+ * that cannot mount is retried by systemd only a few times. If one
+ * mounted meanwhile, the files are opened through it and it logs them. */
+static void log_later(const struct recfs_config *cfg, struct verify_ctx *vc)
+{
+	struct store *locked = NULL;
+	char err[ERRLEN] = "";
+	int direct;
+
+	direct = unlock_store(cfg, 0, &locked, err, sizeof(err)) == 0 &&
+	         unlock_audit(locked, cfg, err, sizeof(err)) == 0;
+	if (!direct)
+		mount_of(cfg, vc->mnt);
+	if (direct || vc->mnt[0]) {
+		for (size_t i = 0; i < vc->nlater; i++)
+			log_tool_read(vc, vc->later[i].n, vc->later[i].bytes, vc->later[i].time);
+	} else if (vc->nlater) {
+		fprintf(stderr, "recctl: %zu read(s) are not in the audit trail: %s\n", vc->nlater,
+		        err);
+	}
+	if (direct)
+		audit_close();
+	store_close(locked);
+	free(vc->later);
+}
+
 static void verify_one(struct node *n, void *ctx)
 {
 	struct verify_ctx *vc = ctx;
@@ -523,8 +577,10 @@ static void verify_one(struct node *n, void *ctx)
 	if (S_ISDIR(n->m.mode))
 		return;
 	rc = verify_node(vc, n, why, sizeof(why));
-	if (rc == 0)
-		log_tool_read(vc, n, n->size);
+	if (rc == 0 && vc->log && !vc->mnt[0])
+		defer_tool_read(vc, n);
+	else if (rc == 0)
+		log_tool_read(vc, n, n->size, 0);
 	if (rc == 0 || (rc == -ENOENT && vc->mnt[0]))
 		return; /* or deleted through the mount since the tree was read */
 	node_path(n, path, sizeof(path));
@@ -536,7 +592,6 @@ static void verify_one(struct node *n, void *ctx)
 int recctl_verify(const struct recfs_config *cfg, int argc, char **argv)
 {
 	struct verify_ctx vc = { 0 };
-	struct store *locked = NULL; /* held while recctl appends to the trail */
 	unsigned damaged;
 
 	(void)argv;
@@ -548,20 +603,9 @@ int recctl_verify(const struct recfs_config *cfg, int argc, char **argv)
 		return 1;
 	vc.log = cfg->audit.enabled && cfg->audit.log_tools;
 	mount_of(cfg, vc.mnt);
-	if (vc.log) {
-		char err[ERRLEN];
-
-		/* Only the holder of the store's lock may append: kept until
-		 * audit_close, so no daemon can mount and write meanwhile. */
-		if (!vc.mnt[0] && unlock_store(cfg, 0, &locked, err, sizeof(err)) < 0)
-			vc.log = 0; /* mounted meanwhile, or another recctl holds it */
-		else if (!vc.mnt[0] && unlock_audit(locked, cfg, err, sizeof(err)) < 0)
-			vc.log = 0;
-	}
 	tree_walk(tree_root(), verify_one, &vc);
 	if (vc.log && !vc.mnt[0])
-		audit_close();
-	store_close(locked);
+		log_later(cfg, &vc);
 	if (damaged)
 		printf("damaged  %u object(s) whose header or metadata does not authenticate "
 		       "(ids in the messages above)\n", damaged);

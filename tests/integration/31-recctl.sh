@@ -76,6 +76,10 @@ new_key() {
 }
 
 sb_sum() { sha256sum <"$1/recfs.store" | cut -d' ' -f1; }
+
+# For recctl under strace: LeakSanitizer cannot run under ptrace (an ASan
+# build would exit 1), so it is off for those runs.
+traced_env="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 objects_in() { find "$1/objects" -type f | wc -l; }
 
 HAVE_SOX=1
@@ -335,8 +339,42 @@ n_obj=$(objects)
 rc_is "reap offline: exit 0" 0 reap --config "$CONF"
 matches "reap offline: nothing due" "^reaped 0\$" "$OUT"
 check_eq "reap offline: nothing destroyed" "$n_obj" "$(objects)"
+# recctl_reads: recctl's reads of b.txt in the trail (the verifies so far
+# ran on the mounted store: the daemon logged those).
+recctl_reads() {
+	"$RECCTL" audit --config "$CONF" --event close-read --path /b.txt --json 2>/dev/null |
+		grep -c '"comm":"recctl"'
+}
+reads0=$(recctl_reads)
 rc_is "verify offline, healthy store: exit 0" 0 verify --config "$CONF"
 matches "verify offline: 0 damaged" "^checked +[0-9]+ objects, [0-9]+ bytes of content: 0 damaged\$" "$OUT"
+# Its reads are accountable: recctl appends them to the trail itself.
+check_eq "verify offline: its read of b.txt is in the trail" $((reads0 + 1)) "$(recctl_reads)"
+
+# A daemon may mount while verify reads a stopped store: verify holds the
+# store's lock only to append its reads at the end (systemd gives a
+# daemon that cannot mount five tries). Every pread of recctl is slowed
+# by 50 ms (strace) so that the mount lands inside the walk; verify's
+# reads then reach the trail through the mount.
+env "$traced_env" strace -qq -o /dev/null -e trace=pread64 \
+	-e inject=pread64:delay_enter=50000 \
+	"$RECCTL" verify --config "$CONF" >"$WORK/slow-verify.out" 2>&1 &
+VP=$!
+T_PIDS+=("$VP")
+sleep 1
+if mount_fs; then
+	ok "a daemon mounts while verify reads the stopped store"
+	check "verify was still reading" kill -0 "$VP"
+	wait "$VP"
+	check_eq "that verify: exit 0" 0 "$?"
+	forget_pid "$VP"
+	umount_fs
+	check_eq "that verify: its read of b.txt reached the trail through the mount" \
+		$((reads0 + 2)) "$(recctl_reads)"
+else
+	fail "a daemon mounts while verify reads the stopped store"
+	kill_pid "$VP"
+fi
 
 # --- verify finds a flipped byte in a content block, by path and id
 mapfile -t cand < <(find "$STORE/objects" -type f -size "${BIG_OBJ_SIZE}c")
@@ -514,10 +552,8 @@ exec 9<&-
 # mark it wrote under that key in place (rename clock.new -> clock): the
 # mark must still authenticate, for the rerun and for the next mount. A
 # first rekey, traced, tells which rename that is; the second is killed
-# there (strace fault injection). LeakSanitizer cannot run under ptrace:
-# off for the traced runs of an ASan build.
+# there (strace fault injection).
 R="rekey killed before the clock mark's rename"
-traced_env="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 keyA=$RDIR/keyA keyB=$RDIR/keyB
 new_key "$keyA"
 new_key "$keyB"
