@@ -988,7 +988,11 @@ static int writer_new_segment(int64_t day)
 	rc = write_full(fd, hdr, sizeof(hdr), 0);
 	if (rc == 0 && fdatasync(fd) < 0)
 		rc = -errno;
-	if (rc == 0 && renameat(aq.dirfd, tmp, aq.dirfd, name) < 0)
+	/* Never over an existing segment: a clash (a second writer) must
+	 * fail, not replace part of the trail. A filesystem without
+	 * RENAME_NOREPLACE (EINVAL) gets a plain rename. */
+	if (rc == 0 && renameat2(aq.dirfd, tmp, aq.dirfd, name, RENAME_NOREPLACE) < 0 &&
+	    (errno != EINVAL || renameat(aq.dirfd, tmp, aq.dirfd, name) < 0))
 		rc = -errno;
 	renamed = rc == 0;
 	if (rc == 0 && fsync(aq.dirfd) < 0)

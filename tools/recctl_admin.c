@@ -504,6 +504,7 @@ static int verify_node(struct verify_ctx *vc, struct node *n, char *why, size_t 
 		}
 		crypto_sha256_update(&sha, buf, (size_t)got);
 		off += (uint64_t)got;
+		retries = VERIFY_RETRIES; /* per range: a live file may move again */
 	}
 	log_quiet(0);
 	crypto_sha256_final(&sha, digest);
