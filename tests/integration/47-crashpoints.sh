@@ -20,18 +20,35 @@ A=$(head -c 100 /dev/zero | tr '\0' a)
 B=$(head -c $((3 * OBJ_BLOCK - 100)) /dev/zero | tr '\0' b)
 C=$(head -c $((OBJ_BLOCK - 100)) /dev/zero | tr '\0' c)
 
-# point OP CALL N: prepare, kill before the Nth CALL of OP, restart, check.
-# Returns 1 when OP finished without reaching that call (no more points).
-point() {
-	local op=$1 call=$2 n=$3 what="$1: killed before $2 #$3" rc=0 out
-	# One FUSE thread: strace counts calls per thread, so the Nth call of
-	# the operation is the same point in every run.
+# prepare: mount with one FUSE thread (strace counts calls per thread, so
+# the Nth call of an operation is the same point in every run) and make
+# rec.raw: 100 bytes, fsynced.
+prepare() {
 	need_mount -s
 	rm -f "$MNT/rec.raw" "$MNT/new.raw"
 	"$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly,creat:0644 w:0:"$A" y c >/dev/null
 	# Let the housekeeping pass write the folder first: its writes would
 	# count too.
 	sleep 1.2
+}
+
+# after_crash WHAT: restart the killed daemon and check rec.raw and the log.
+after_crash() {
+	local out
+	crash_fs
+	need_mount
+	out=$(head -c 100 "$MNT/rec.raw" 2>&1)
+	check_eq "$1: the fsynced bytes read back" "$A" "$out"
+	check "$1: the whole file reads" dd if="$MNT/rec.raw" of=/dev/null status=none
+	check_not "$1: no object reported damaged" grep -q "damaged" "$LOG"
+	umount_fs
+}
+
+# point OP CALL N: prepare, kill before the Nth CALL of OP, restart, check.
+# Returns 1 when OP finished without reaching that call (no more points).
+point() {
+	local op=$1 call=$2 n=$3 what="$1: killed before $2 #$3"
+	prepare
 	strace_daemon "$what" -e trace="$call" \
 		-e inject="$call":error=EINTR:signal=KILL:when="$n"
 	case $op in
@@ -43,21 +60,12 @@ point() {
 		>/dev/null 2>&1 ;;
 	esac
 	sleep 0.3
+	kill_pid "$STRACE_PID" # when the daemon was killed, it ended with it
 	if is_recfs "$RECFS_PID"; then
-		rc=1 # the operation is over and the daemon lives: no such point
-		kill_pid "$STRACE_PID"
-		umount_fs
+		umount_fs # the operation is over and the daemon lives: no such point
 		return 1
 	fi
-	kill_pid "$STRACE_PID" # it ended with the daemon
-	crash_fs
-	need_mount
-	out=$(head -c 100 "$MNT/rec.raw" 2>&1)
-	check_eq "$what: the fsynced bytes read back" "$A" "$out"
-	check "$what: the whole file reads" dd if="$MNT/rec.raw" of=/dev/null status=none
-	check_not "$what: no object reported damaged" grep -q "damaged" "$LOG"
-	umount_fs
-	return "$rc"
+	after_crash "$what"
 }
 
 for op in grow span create fullgrow; do
@@ -73,9 +81,7 @@ done
 # already written whole, and the undo cuts the file back. The block must
 # read at its old length even when the daemon dies before any later flush
 # (the handle stays open).
-need_mount -s
-"$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly,creat,trunc:0644 w:0:"$A" y c >/dev/null
-sleep 1.2
+prepare
 strace_daemon "failed grow" -e trace=ftruncate -e inject=ftruncate:error=EFBIG:when=1
 "$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly t:9000 z:3000 c >"$WORK/fsop.out" 2>&1 &
 FP=$!
@@ -84,9 +90,4 @@ kill_pid "$STRACE_PID"
 crash_fs
 wait "$FP"
 check "failed grow: the truncate got EFBIG" grep -q EFBIG "$WORK/fsop.out"
-need_mount
-out=$(head -c 100 "$MNT/rec.raw" 2>&1)
-check_eq "failed grow, then killed: the fsynced bytes read back" "$A" "$out"
-check "failed grow, then killed: the whole file reads" dd if="$MNT/rec.raw" of=/dev/null status=none
-check_not "failed grow, then killed: no object reported damaged" grep -q "damaged" "$LOG"
-umount_fs
+after_crash "failed grow, then killed"
