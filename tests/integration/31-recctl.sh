@@ -354,10 +354,12 @@ check_eq "verify offline: its read of b.txt is in the trail" $((reads0 + 1)) "$(
 # A daemon may mount while verify reads a stopped store: verify holds the
 # store's lock only to append its reads at the end (systemd gives a
 # daemon that cannot mount five tries). Every pread of recctl is slowed
-# by 50 ms (strace) so that the mount lands inside the walk; verify's
-# reads then reach the trail through the mount.
+# by 2 ms (strace; some 3 500 of them here, so about 7 s) so that the
+# mount lands inside the walk; verify's reads then reach the trail
+# through the mount.
+tv=$(now_ms)
 env "$traced_env" strace -qq -o /dev/null -e trace=pread64 \
-	-e inject=pread64:delay_enter=50000 \
+	-e inject=pread64:delay_enter=2000 \
 	"$RECCTL" verify --config "$CONF" >"$WORK/slow-verify.out" 2>&1 &
 VP=$!
 T_PIDS+=("$VP")
@@ -368,6 +370,7 @@ if mount_fs; then
 	wait "$VP"
 	check_eq "that verify: exit 0" 0 "$?"
 	forget_pid "$VP"
+	say "the slowed verify took $(($(now_ms) - tv)) ms"
 	umount_fs
 	check_eq "that verify: its read of b.txt reached the trail through the mount" \
 		$((reads0 + 2)) "$(recctl_reads)"
