@@ -365,7 +365,6 @@ out:
 
 struct tool_read {
 	struct node *n;
-	uint64_t bytes;
 	int64_t time;
 };
 
@@ -384,7 +383,7 @@ struct verify_ctx {
  * mounted only the daemon may append to the trail, so the file is opened
  * through the mount and the daemon logs who opened it; otherwise recctl
  * logs the read itself (time: when it was read). */
-static void log_tool_read(struct verify_ctx *vc, struct node *n, uint64_t bytes, int64_t time)
+static void log_tool_read(struct verify_ctx *vc, struct node *n, int64_t time)
 {
 	char path[PATH_MAX], full[2 * PATH_MAX];
 	struct audit_rec *r;
@@ -417,7 +416,7 @@ static void log_tool_read(struct verify_ctx *vc, struct node *n, uint64_t bytes,
 	r->event = AUDIT_OPEN_READ;
 	audit_log(r);
 	r->event = AUDIT_CLOSE_READ;
-	r->bytes = bytes;
+	r->bytes = n->size; /* verify read all of it */
 	audit_log(r);
 	free(r);
 }
@@ -538,7 +537,7 @@ static void defer_tool_read(struct verify_ctx *vc, struct node *n)
 		vc->later = v;
 		vc->later_cap = cap;
 	}
-	vc->later[vc->nlater++] = (struct tool_read){ n, n->size, clock_now() };
+	vc->later[vc->nlater++] = (struct tool_read){ n, clock_now() };
 }
 
 /* The reads of a stopped store, appended by recctl itself. The store's
@@ -557,7 +556,7 @@ static void log_later(const struct recfs_config *cfg, struct verify_ctx *vc)
 		mount_of(cfg, vc->mnt);
 	if (direct || vc->mnt[0]) {
 		for (size_t i = 0; i < vc->nlater; i++)
-			log_tool_read(vc, vc->later[i].n, vc->later[i].bytes, vc->later[i].time);
+			log_tool_read(vc, vc->later[i].n, vc->later[i].time);
 	} else if (vc->nlater) {
 		fprintf(stderr, "recctl: %zu read(s) are not in the audit trail: %s\n", vc->nlater,
 		        err);
@@ -581,7 +580,7 @@ static void verify_one(struct node *n, void *ctx)
 	if (rc == 0 && vc->log && !vc->mnt[0])
 		defer_tool_read(vc, n);
 	else if (rc == 0)
-		log_tool_read(vc, n, n->size, 0);
+		log_tool_read(vc, n, 0);
 	if (rc == 0 || (rc == -ENOENT && vc->mnt[0]))
 		return; /* or deleted through the mount since the tree was read */
 	node_path(n, path, sizeof(path));
