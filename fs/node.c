@@ -1176,10 +1176,11 @@ static int truncate_to(struct node *n, uint64_t size)
 		rc = store_obj_open(node_store, &n->id, &tmp);
 		obj = tmp;
 	}
-	if (rc == 0)
+	if (obj) {
 		rc = store_obj_truncate(obj, size);
-	if (rc == 0)
+		/* A failed cut may have gone part of its way. */
 		__atomic_store_n(&n->size, store_obj_size(obj), __ATOMIC_RELAXED);
+	}
 	if (tmp) {
 		int crc = store_obj_close(tmp);
 

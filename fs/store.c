@@ -50,6 +50,8 @@
 #define MARK_FILE "clock"
 #define MARK_NEXT "clock.new" /* the mark under the new key, during a rekey */
 #define SUBKEY_BYTES (8 + 8 + CRYPTO_WRAPPED_KEY_BYTES)
+#define OBJ_MODE 0600
+#define OBJ_MODE_CUTTING (OBJ_MODE | S_IXUSR) /* a truncate down is under way */
 
 struct store {
 	uint8_t sb[STORE_SB_BYTES]; /* the superblock as read */
@@ -698,7 +700,7 @@ static void *spares_main(void *arg)
 		pthread_mutex_unlock(&sp->lock);
 		crypto_random(id.b, sizeof(id.b));
 		obj_name(&id, name);
-		fd = openat(st->objfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = openat(st->objfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, OBJ_MODE);
 		pthread_mutex_lock(&sp->lock);
 		if (fd >= 0) {
 			sp->fd[sp->n] = fd;
@@ -779,7 +781,7 @@ int store_obj_create(struct store *st, struct store_meta *meta, struct store_obj
 	obj->fd = spare_take(st, &obj->id);
 	obj_name(&obj->id, name);
 	if (obj->fd < 0)
-		obj->fd = openat(st->objfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		obj->fd = openat(st->objfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, OBJ_MODE);
 	if (obj->fd < 0) {
 		rc = -errno;
 		goto fail;
@@ -945,6 +947,9 @@ struct scan {
 
 enum { SCAN_OK, SCAN_SHREDDED, SCAN_EMPTY, SCAN_DAMAGED, SCAN_SKIPPED };
 
+static void cut_recover(struct store *st, const struct store_id *id, const uint8_t *key,
+                        struct stat *stb);
+
 /* Read and open one object's header and metadata. */
 static int scan_read(struct store *st, const struct store_id *id, uint8_t *buf, uint8_t *key,
                      struct store_meta *meta, uint8_t *xattr, struct stat *stb)
@@ -976,6 +981,8 @@ static int scan_read(struct store *st, const struct store_id *id, uint8_t *buf, 
 	if (hdr_unwrap(buf, id, st->master, key) < 0 ||
 	    slots_decode(buf + STORE_SLOT_OFF, id, key, meta, xattr) < 0)
 		return SCAN_DAMAGED;
+	if (!st->readonly && (stb->st_mode & S_IXUSR))
+		cut_recover(st, id, key, stb);
 	return SCAN_OK;
 }
 
@@ -1529,11 +1536,57 @@ ssize_t store_obj_pwrite(struct store_obj *obj, const void *buf, size_t len, uin
 	return (ssize_t)done;
 }
 
+/* Cut the file inside block idx, which keeps rem bytes. A block's length
+ * is the one the file's length gives it, so the block is sealed anew at rem
+ * before the file is cut to match, and in between the two its seal does not
+ * fit. The owner-execute bit of the file marks that window: the scan at
+ * mount finishes a cut that a crash left there (cut_recover). Every step
+ * leaves the bytes below the new size whole: first the blocks past idx go,
+ * then idx is resealed short, then the file is cut to it. */
+static int shorten(struct store_obj *obj, uint64_t idx, uint32_t rem)
+{
+	uint64_t end = (idx + 1) * STORE_BLOCK_BYTES;
+	uint32_t len;
+	int rc = cache_load(obj, idx, 0);
+
+	if (rc < 0)
+		return rc;
+	if (fchmod(obj->fd, OBJ_MODE_CUTTING) < 0)
+		return -errno;
+	if (obj->size > end) {
+		if (ftruncate(obj->fd, block_off(idx + 1)) < 0) {
+			rc = -errno;
+			goto unmark;
+		}
+		obj->size = end;
+		obj->resv_lo = obj->resv_hi = 0; /* the cut gave space back */
+	}
+	len = obj->cache_len;
+	obj->cache_len = rem;
+	obj->cache_dirty = 1;
+	rc = store_obj_flush(obj);
+	if (rc < 0) {
+		obj->cache_len = len; /* still dirty: a later flush writes it whole */
+		goto unmark;
+	}
+	memset(obj->cache + rem, 0, STORE_BLOCK_BYTES - rem);
+	obj->size = idx * STORE_BLOCK_BYTES + rem;
+	if (ftruncate(obj->fd, block_off(idx) + rem + CRYPTO_SEAL_OVERHEAD) < 0) {
+		/* The content holds while the daemon runs; the mark stays for
+		 * the next mount to finish the cut. */
+		rc = -errno;
+		log_error("cannot cut an object's file to its new length: %s", strerror(-rc));
+		return rc;
+	}
+unmark:
+	if (fchmod(obj->fd, OBJ_MODE) < 0)
+		log_warn("cannot clear an object's cut mark: %s", strerror(errno));
+	return rc;
+}
+
 int store_obj_truncate(struct store_obj *obj, uint64_t size)
 {
-	uint64_t keep_blocks;
-	uint32_t rem;
-	int rc;
+	uint64_t keep_blocks = size / STORE_BLOCK_BYTES;
 
 	if (size > size_limit())
 		return -EFBIG;
@@ -1541,26 +1594,64 @@ int store_obj_truncate(struct store_obj *obj, uint64_t size)
 		return 0;
 	if (size > obj->size)
 		return grow(obj, size);
-
-	rem = size % STORE_BLOCK_BYTES;
-	keep_blocks = size / STORE_BLOCK_BYTES;
-	if (rem && (rc = cache_load(obj, keep_blocks, 0)) < 0)
-		return rc;
-	/* The cache changes only once the cut is made: a failed ftruncate
-	 * leaves size and content as they were. */
+	if (size % STORE_BLOCK_BYTES)
+		return shorten(obj, keep_blocks, size % STORE_BLOCK_BYTES);
+	/* On a block boundary the cut is all: the blocks below are whole. */
 	if (ftruncate(obj->fd, block_off(keep_blocks)) < 0)
 		return -errno;
-	if (rem) {
-		memset(obj->cache + rem, 0, STORE_BLOCK_BYTES - rem);
-		obj->cache_len = rem;
-		obj->cache_dirty = 1;
-	} else if (obj->cache_valid && obj->cache_idx >= keep_blocks) {
+	if (obj->cache_valid && obj->cache_idx >= keep_blocks)
 		obj->cache_valid = obj->cache_dirty = 0;
-	}
 	obj->resv_lo = obj->resv_hi = 0; /* the cut gave space back */
 	obj->size = size;
-	/* The shortened last block must reach the file to carry the size. */
-	return store_obj_flush(obj);
+	return 0;
+}
+
+/* Finish a truncate down that a crash cut short (see shorten): when the
+ * last block's seal does not fit the length the file gives it, the block
+ * was resealed short and the file not yet cut, so the shorter length at
+ * which the seal opens is the new end. stb's length follows the cut. */
+static void cut_recover(struct store *st, const struct store_id *id, const uint8_t *key,
+                        struct stat *stb)
+{
+	uint64_t size = size_from_length(stb->st_size), idx = size ? (size - 1) / STORE_BLOCK_BYTES : 0;
+	uint32_t len = block_len(size, idx), at = len;
+	uint8_t cipher[STORE_CBLOCK_BYTES], plain[STORE_BLOCK_BYTES], ad[STORE_ID_BYTES + 8];
+	char name[2 * STORE_ID_BYTES + 1];
+	int fd;
+
+	obj_name(id, name);
+	fd = openat(st->objfd, name, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		log_error("object %s: cannot open it to finish a truncate: %s", name, strerror(errno));
+		return;
+	}
+	block_ad(ad, id, idx);
+	if (len > 0) {
+		if (read_at(fd, cipher, len + CRYPTO_SEAL_OVERHEAD, block_off(idx)) < 0) {
+			log_error("object %s: cannot read it to finish a truncate", name);
+			goto out; /* the mark stays for the next mount */
+		}
+		while (at > 0 && !all_zero(cipher, len + CRYPTO_SEAL_OVERHEAD) &&
+		       crypto_open(plain, key, cipher, at + CRYPTO_SEAL_OVERHEAD, ad, sizeof(ad)) < 0)
+			at--;
+		crypto_wipe(plain, sizeof(plain));
+	}
+	if (at == 0 && len > 0) {
+		/* No length opens it: damage, which reads report. */
+		log_error("object %s: a truncate was cut short and its last block "
+		          "does not authenticate", name);
+	} else if (at < len) {
+		if (ftruncate(fd, block_off(idx) + at + CRYPTO_SEAL_OVERHEAD) < 0) {
+			log_error("object %s: cannot finish a truncate: %s", name, strerror(errno));
+			goto out;
+		}
+		stb->st_size = block_off(idx) + at + CRYPTO_SEAL_OVERHEAD;
+		log_info("object %s: finished a truncate cut short by a crash", name);
+	}
+	if (fchmod(fd, OBJ_MODE) < 0)
+		log_warn("object %s: cannot clear its cut mark: %s", name, strerror(errno));
+out:
+	close(fd);
 }
 
 int store_obj_sync(struct store_obj *obj, int datasync)

@@ -9,7 +9,11 @@
 #   ending on a block boundary (the handle stays open);
 # - create: a new file (the object's header, then its first slot);
 # - fullgrow: a write that fills the partial last block to its end (held in
-#   the cache), then ftruncate up on the same handle.
+#   the cache), then ftruncate up on the same handle;
+# - shrink: truncate of a fsynced 10 000-byte file to 5 000, inside a block:
+#   it must come back at its old length, cut after a whole block, or cut
+#   to 5 000, with every byte below the length as written (also fchmod,
+#   which marks the window where the last block is resealed short).
 # Then a grow whose ftruncate fails, with the daemon killed after it.
 # 42-crash kills at random moments; this one at every point of these paths.
 . "$(dirname "$0")/lib.sh"
@@ -19,20 +23,23 @@ setup audit.enabled=off
 A=$(head -c 100 /dev/zero | tr '\0' a)
 B=$(head -c $((3 * OBJ_BLOCK - 100)) /dev/zero | tr '\0' b)
 C=$(head -c $((OBJ_BLOCK - 100)) /dev/zero | tr '\0' c)
+D=$(head -c 9900 /dev/zero | tr '\0' d)
+printf '%s%s' "$A" "$D" >"$WORK/shrink.ref"
 
-# prepare: mount with one FUSE thread (strace counts calls per thread, so
-# the Nth call of an operation is the same point in every run) and make
-# rec.raw: 100 bytes, fsynced.
+# prepare [STEP...]: mount with one FUSE thread (strace counts calls per
+# thread, so the Nth call of an operation is the same point in every run)
+# and make rec.raw: 100 bytes and any further fsop steps, fsynced.
 prepare() {
 	need_mount -s
 	rm -f "$MNT/rec.raw" "$MNT/new.raw"
-	"$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly,creat:0644 w:0:"$A" y c >/dev/null
+	"$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly,creat:0644 w:0:"$A" "$@" y c >/dev/null
 	# Let the housekeeping pass write the folder first: its writes would
 	# count too.
 	sleep 1.2
 }
 
-# after_crash WHAT: restart the killed daemon and check rec.raw and the log.
+# after_crash WHAT [CHECK]: restart the killed daemon and check rec.raw and
+# the log, and run CHECK WHAT on the mount.
 after_crash() {
 	local out
 	crash_fs
@@ -41,14 +48,36 @@ after_crash() {
 	check_eq "$1: the fsynced bytes read back" "$A" "$out"
 	check "$1: the whole file reads" dd if="$MNT/rec.raw" of=/dev/null status=none
 	check_not "$1: no object reported damaged" grep -q "damaged" "$LOG"
+	[ -z "${2:-}" ] || "$2" "$1"
 	umount_fs
+}
+
+# shrunk WHAT: rec.raw after a truncate to 5000 that a kill cut short.
+shrunk() {
+	local size
+	size=$(stat -c %s "$MNT/rec.raw")
+	check "$1: length $size is 10000, $((2 * OBJ_BLOCK)) or 5000" \
+		grep -qxE "10000|$((2 * OBJ_BLOCK))|5000" <<<"$size"
+	check "$1: the bytes below the length are as written" \
+		cmp -n "$size" "$WORK/shrink.ref" "$MNT/rec.raw"
+	check_not "$1: no object keeps the cut mark" \
+		grep -q . <(find "$STORE/objects" -type f -perm -u+x)
+	# Killed with the block resealed short and the file not yet cut.
+	case $1 in *"ftruncate #2") check "$1: the mount finished the cut" \
+		grep -q "finished a truncate" "$LOG" ;;
+	esac
 }
 
 # point OP CALL N: prepare, kill before the Nth CALL of OP, restart, check.
 # Returns 1 when OP finished without reaching that call (no more points).
 point() {
-	local op=$1 call=$2 n=$3 what="$1: killed before $2 #$3"
-	prepare
+	local op=$1 call=$2 n=$3 what="$1: killed before $2 #$3" check=
+	if [ "$op" = shrink ]; then
+		prepare w:100:"$D"
+		check=shrunk
+	else
+		prepare
+	fi
 	strace_daemon "$what" -e trace="$call" \
 		-e inject="$call":error=EINTR:signal=KILL:when="$n"
 	case $op in
@@ -58,6 +87,7 @@ point() {
 	# the last block filled to its end in the cache, then a grow
 	fullgrow) "$TESTBIN/fsop" seq "$MNT/rec.raw" o:wronly w:100:"$C" t:9000 z:300 c \
 		>/dev/null 2>&1 ;;
+	shrink) truncate -s 5000 "$MNT/rec.raw" 2>/dev/null ;;
 	esac
 	sleep 0.3
 	kill_pid "$STRACE_PID" # when the daemon was killed, it ended with it
@@ -65,11 +95,13 @@ point() {
 		umount_fs # the operation is over and the daemon lives: no such point
 		return 1
 	fi
-	after_crash "$what"
+	after_crash "$what" $check
 }
 
-for op in grow span create fullgrow; do
-	for call in pwrite64 ftruncate; do
+for op in grow span create fullgrow shrink; do
+	calls="pwrite64 ftruncate"
+	[ "$op" = shrink ] && calls="$calls fchmod"
+	for call in $calls; do
 		for n in 1 2 3 4 5 6; do
 			point "$op" "$call" "$n" || break
 		done
