@@ -48,6 +48,9 @@
 #define SEG_NAME_DIGITS 8
 #define SEG_TMP_PREFIX ".new-"
 #define SEG_DESTROY_PREFIX ".destroy-"
+/* The count of records lost at a close and not yet in the trail: the next
+ * open reports them with its first group. */
+#define LOST_FILE "lost"
 
 /* Record encoding version (byte 0 of the plaintext). */
 #define REC_VERSION 1
@@ -911,6 +914,7 @@ static struct {
 	uint64_t dropped, dropped_reported;
 
 	pthread_t thread;
+	uint64_t carried; /* LOST_FILE's count, until a dropped record holds it */
 	int dirfd;
 	struct audit_keys *keys;
 	int64_t keep_ns;
@@ -943,13 +947,13 @@ static void writer_lost(uint64_t n)
 }
 
 /* Write and sync the frames in buf. On failure the segment is cut back to
- * its last good length, so the chain on disk stays whole. */
-static void writer_flush(void)
+ * its last good length, so the chain on disk stays whole. 0 or -errno. */
+static int writer_flush(void)
 {
 	int rc;
 
 	if (!aq.buf_len)
-		return;
+		return 0;
 	rc = write_full(aq.fd, aq.buf, aq.buf_len, aq.seg_len);
 	if (rc == 0 && fdatasync(aq.fd) < 0)
 		rc = -errno;
@@ -967,6 +971,7 @@ static void writer_flush(void)
 	}
 	aq.buf_len = 0;
 	aq.buf_records = 0;
+	return rc;
 }
 
 /* Start segment next_index for day: header in a dot file, synced, then
@@ -1059,6 +1064,68 @@ static void free_entry(struct qent *e)
 }
 
 /* One group: every record taken from the queue, then the loss report. */
+/* The count in LOST_FILE, 0 when there is none. */
+static uint64_t lost_read(void)
+{
+	char buf[32], *end;
+	unsigned long long n;
+	size_t got = 0;
+	int fd = openat(aq.dirfd, LOST_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_error("audit: cannot open %s/%s: %s", AUDIT_DIR, LOST_FILE,
+				  strerror(errno));
+		return 0;
+	}
+	if (read_full(fd, buf, sizeof(buf) - 1, 0, &got) < 0)
+		got = 0;
+	close(fd);
+	buf[got] = '\0';
+	errno = 0;
+	n = strtoull(buf, &end, 10);
+	if (errno || end == buf || *end != '\n') {
+		log_error("audit: %s/%s does not hold a count; ignored", AUDIT_DIR, LOST_FILE);
+		return 0;
+	}
+	log_warn("audit: %llu record(s) lost before the last close; reported now", n);
+	return n;
+}
+
+/* The carried count is in the trail: the file goes, for good. */
+static void lost_clear(void)
+{
+	if (unlinkat(aq.dirfd, LOST_FILE, 0) < 0 || fsync(aq.dirfd) < 0)
+		log_error("audit: cannot remove %s/%s: %s", AUDIT_DIR, LOST_FILE,
+			  strerror(errno));
+	aq.carried = 0;
+}
+
+/* Keep n lost records for the next open: a new file, synced, renamed over
+ * LOST_FILE (a crash leaves the old count or the new, never half). */
+static void lost_save(uint64_t n)
+{
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", n);
+	int fd = openat(aq.dirfd, SEG_TMP_PREFIX LOST_FILE,
+			O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int rc = fd < 0 ? -errno : write_full(fd, buf, (size_t)len, 0);
+
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && renameat(aq.dirfd, SEG_TMP_PREFIX LOST_FILE, aq.dirfd, LOST_FILE) < 0)
+		rc = -errno;
+	if (rc == 0 && fsync(aq.dirfd) < 0)
+		rc = -errno;
+	if (rc < 0)
+		log_error("audit: cannot keep the count of %" PRIu64 " lost record(s) in %s/%s: %s",
+			  n, AUDIT_DIR, LOST_FILE, strerror(-rc));
+	else
+		log_warn("audit: %" PRIu64 " record(s) lost at close; the next start reports them", n);
+}
+
 static void writer_commit(struct qent *list, uint64_t lost)
 {
 	uint8_t plain[AUDIT_PLAIN_ALIGN];
@@ -1086,7 +1153,8 @@ static void writer_commit(struct qent *list, uint64_t lost)
 			free(r);
 		}
 	}
-	writer_flush();
+	if (writer_flush() == 0 && lost && !failed && aq.carried)
+		lost_clear();
 }
 
 /* Destroy every segment whose records are all older than keep: those of
@@ -1387,6 +1455,7 @@ int audit_open(const char *store_dir, const uint8_t *key, const struct audit_con
 	rc = writer_setup(store_dir);
 	if (rc < 0)
 		goto fail;
+	aq.carried = lost_read();
 	memcpy(aq.pend, aq.chain, CRYPTO_HASH_BYTES);
 	rc = wake_init();
 	if (rc < 0)
@@ -1396,7 +1465,8 @@ int audit_open(const char *store_dir, const uint8_t *key, const struct audit_con
 	aq.tail = &aq.head;
 	aq.count = aq.bytes = 0;
 	aq.stop = aq.pause = aq.parked = aq.need_thread = 0;
-	aq.dropped = aq.dropped_reported = 0;
+	aq.dropped = aq.carried;
+	aq.dropped_reported = 0;
 	atomic_store(&aq.running, 1);
 	pthread_mutex_unlock(&aq.lock);
 	rc = -pthread_create(&aq.thread, NULL, writer_main, NULL);
@@ -1461,6 +1531,7 @@ void audit_log(const struct audit_rec *r)
 void audit_close(void)
 {
 	char hex[2 * 8 + 1];
+	uint64_t unreported;
 
 	pthread_mutex_lock(&aq.lock);
 	if (!atomic_load(&aq.running)) {
@@ -1484,6 +1555,12 @@ void audit_close(void)
 		pthread_join(aq.thread, NULL);
 	}
 	pthread_cond_destroy(&aq.wake);
+	/* What the last groups lost has no later group to report it. */
+	pthread_mutex_lock(&aq.lock);
+	unreported = aq.dropped - aq.dropped_reported;
+	pthread_mutex_unlock(&aq.lock);
+	if (unreported)
+		lost_save(unreported);
 	/* The chain's head, to the log: an outside witness of how far the
 	 * trail went, which the chain alone cannot give (docs/audit.md). */
 	for (int i = 0; i < 8; i++)

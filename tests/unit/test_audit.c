@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -917,6 +918,60 @@ static void test_disabled(void)
 	CHECK(audit_dropped() == 0, "audit off: nothing counted as dropped");
 }
 
+/* Records lost in the last groups before a close (no later group can say
+ * so) are kept in audit/lost, reported by the next open's first group, and
+ * the file then goes. Writes fail here by a file size limit. */
+static void test_lost_at_close(void)
+{
+	struct audit_config c = cfg_on(180 * DAY_NS);
+	struct rlimit old, low;
+	char store[PATH_MAX], path[PATH_MAX], err[512];
+	struct got g = { 0 };
+	struct audit_rec r;
+	struct stat sb;
+	uint8_t *buf;
+	size_t len = 0;
+	int rc, dropped = -1, later = 0;
+
+	store_path(store, "lost");
+	PATHF(path, "%s/audit/lost", store);
+	CHECK(audit_open(store, key, &c) == 0, "lost: open");
+	if (getrlimit(RLIMIT_FSIZE, &old) < 0)
+		die("getrlimit");
+	low = old;
+	low.rlim_cur = 64; /* the hard limit stays, to go back */
+	if (setrlimit(RLIMIT_FSIZE, &low) < 0)
+		die("setrlimit");
+	signal(SIGXFSZ, SIG_IGN);
+	for (unsigned i = 0; i < 2; i++) {
+		fill_rec(&r, AUDIT_OPEN_READ, i);
+		audit_log(&r);
+	}
+	audit_close(); /* the segment cannot start: both are lost */
+	if (setrlimit(RLIMIT_FSIZE, &old) < 0)
+		die("setrlimit");
+	signal(SIGXFSZ, SIG_DFL);
+	buf = stat(path, &sb) == 0 ? file_read(path, &len) : NULL;
+	CHECK(buf && len == 2 && !memcmp(buf, "2\n", 2), "lost: the close keeps the count, 2");
+	free(buf);
+
+	CHECK(audit_open(store, key, &c) == 0, "lost: open again");
+	fill_rec(&r, AUDIT_CLOSE_READ, 5);
+	audit_log(&r);
+	audit_close();
+	rc = audit_read(store, key, collect, &g, err, sizeof(err));
+	for (size_t i = 0; rc == 0 && i < g.n; i++) {
+		if (g.v[i].event == AUDIT_DROPPED)
+			dropped = (int)g.v[i].count;
+		else
+			later += rec_equal(&g.v[i], &r);
+	}
+	CHECK(rc == 0 && g.n == 2 && dropped == 2 && later == 1,
+	      "lost: the next open's group has a dropped record for 2, and its own record");
+	CHECK(stat(path, &sb) < 0 && errno == ENOENT, "lost: the file is gone once reported");
+	free(g.v);
+}
+
 /* Records never reach the disk in the clear: scan every file written. */
 static int scan_fn(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -1241,6 +1296,7 @@ int main(void)
 	test_torn();
 	test_retention();
 	test_disabled();
+	test_lost_at_close();
 	test_commit_interval();
 	test_threads();
 	test_fork();
