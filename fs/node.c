@@ -4,7 +4,8 @@
  * Persistence: a node's own namespace change (create, rename, unlink while
  * open, xattrs, chmod...) writes its metadata slot at once. Timestamps of
  * folders touched as a side effect are marked dirty and written by
- * node_housekeeping within about a second, and at unmount. A file's size
+ * node_housekeeping within about a second, and at unmount; so is a node
+ * whose write failed, again at every pass until it holds. A file's size
  * and mtime follow from its content and are written when its last handle
  * closes; after a crash the host file's mtime stands in for the last write.
  *
@@ -78,6 +79,26 @@ static void dirty_drop(struct node *n)
 	n->dirty = 0;
 }
 
+/* Queue n's metadata for the next housekeeping pass. 0 or -ENOMEM.
+ * tree_lock held. */
+static int dirty_add(struct node *n)
+{
+	if (n->dirty || n->unlinked)
+		return 0;
+	if (dirty_len == dirty_cap) {
+		size_t cap = dirty_cap ? dirty_cap * 2 : 64;
+		struct node **d = realloc(dirty, cap * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		dirty = d;
+		dirty_cap = cap;
+	}
+	n->dirty = 1;
+	dirty[dirty_len++] = n;
+	return 0;
+}
+
 /* Write n's metadata now, through obj when the caller has n's object
  * open without a handle. tree_lock held. */
 static int persist_via(struct node *n, struct store_obj *obj)
@@ -93,8 +114,20 @@ static int persist_via(struct node *n, struct store_obj *obj)
 	else
 		rc = store_meta_write_id(node_store, &n->id, &n->m);
 	if (rc < 0) {
+		/* Tried again by every housekeeping pass until it holds: left
+		 * as it is, the change (a move into keep/, above all) would be
+		 * undone by the next mount. Logged once per node, not per try. */
+		if (!n->persist_failed) {
+			hexid(n, hex);
+			log_error("object %s: metadata write failed: %s; trying again "
+			          "every second", hex, strerror(-rc));
+		}
+		n->persist_failed = 1;
+		dirty_add(n);
+	} else if (n->persist_failed) {
 		hexid(n, hex);
-		log_error("object %s: metadata write failed: %s", hex, strerror(-rc));
+		log_info("object %s: metadata written after all", hex);
+		n->persist_failed = 0;
 	}
 	return rc;
 }
@@ -104,24 +137,12 @@ static int persist(struct node *n)
 	return persist_via(n, n->obj);
 }
 
-/* Write n's metadata with the next housekeeping pass. tree_lock held. */
+/* Write n's metadata with the next housekeeping pass, or now when it
+ * cannot be queued. tree_lock held. */
 static void mark_dirty(struct node *n)
 {
-	if (n->dirty || n->unlinked)
-		return;
-	if (dirty_len == dirty_cap) {
-		size_t cap = dirty_cap ? dirty_cap * 2 : 64;
-		struct node **d = realloc(dirty, cap * sizeof(*d));
-
-		if (!d) {
-			persist(n);
-			return;
-		}
-		dirty = d;
-		dirty_cap = cap;
-	}
-	n->dirty = 1;
-	dirty[dirty_len++] = n;
+	if (dirty_add(n) < 0)
+		persist(n);
 }
 
 /* Append id to q. 0 or -ENOMEM. tree_lock held. */
@@ -436,6 +457,9 @@ void node_unload(void)
 	if (retry_q.len > 0)
 		log_error("%zu deleted object(s) could not be shredded; they are back at the next "
 		          "mount", retry_q.len);
+	if (dirty_len > 0)
+		log_error("%zu object(s) whose metadata could not be written; their last "
+		          "changes are lost at the next mount", dirty_len);
 	tree_destroy();
 	ret_heap_free();
 	free(shred_q.v);
@@ -1574,15 +1598,21 @@ int node_expire_due(int64_t now, int64_t *next, node_gone_fn gone, void *ctx)
 size_t node_tidy(int64_t now, struct store_id **shredded)
 {
 	struct store_id *retry;
-	size_t qlen, nretry;
+	struct node **pending;
+	size_t qlen, nretry, npending;
 
 	pthread_mutex_lock(&tree_lock);
-	while (dirty_len > 0) {
-		struct node *n = dirty[--dirty_len];
-
-		n->dirty = 0;
-		persist(n);
+	/* The queue is taken whole: a write that fails queues its node
+	 * again, for the next pass. */
+	pending = dirty;
+	npending = dirty_len;
+	dirty = NULL;
+	dirty_len = dirty_cap = 0;
+	for (size_t i = 0; i < npending; i++) {
+		pending[i]->dirty = 0;
+		persist(pending[i]);
 	}
+	free(pending);
 	nretry = id_take(&retry_q, &retry);
 	for (size_t i = 0; i < nretry; i++)
 		shred_id(&retry[i], 0);

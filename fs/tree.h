@@ -36,6 +36,7 @@ struct node {
 	uint64_t size;        /* plaintext size */
 	int unlinked;         /* removed from the tree; destroy when unused */
 	int dirty;            /* metadata waits for the next housekeeping */
+	int persist_failed;   /* its last metadata write failed (logged once) */
 	pthread_rwlock_t io;  /* guards obj and the content; readers share it */
 	struct store_obj *obj; /* open while nopen > 0 */
 };
