@@ -120,6 +120,15 @@ mkdir "$M/sub"
 mv "$M/a.wav" "$M/sub/b.wav"
 rm "$M/sub/b.wav"
 
+# --- a rename over a file erases it; an exchange moves both
+echo old >"$M/over.wav"
+echo new >"$M/src.wav"
+mv "$M/src.wav" "$M/over.wav"
+echo x1 >"$M/x1.wav"
+echo x2 >"$M/keep/x2.wav"
+check "renameat2 RENAME_EXCHANGE of x1.wav and keep/x2.wav" \
+	fsop rename "$M/x1.wav" "$M/keep/x2.wav" exchange
+
 # --- read 1000 bytes, copy
 head -c 1000 /dev/urandom >"$REF/r1000.bin"
 cp "$REF/r1000.bin" "$M/r1000.bin"
@@ -224,6 +233,16 @@ if has_rec "chown: a.wav" chown /a.wav; then
 fi
 has_rec "rename: a.wav -> sub/b.wav" rename /a.wav '"path2":"/sub/b.wav"'
 has_rec "unlink: rm sub/b.wav" unlink /sub/b.wav
+
+# --- rename over, exchange
+has_rec "create: the first over.wav" create /over.wav
+over_id=$(jget "$REC" id)
+if has_rec "rename over: a deletion receipt for the over.wav it replaced" unlink /over.wav; then
+	field_is "rename over: the receipt names the replaced file's id" id "${over_id:-none}"
+fi
+has_rec "rename over: src.wav -> over.wav" rename /src.wav '"path2":"/over.wav"'
+has_rec "exchange: x1.wav into keep/" keep /x1.wav '"path2":"/keep/x2.wav"'
+has_rec "exchange: keep/x2.wav out" unkeep /keep/x2.wav '"path2":"/x1.wav"'
 
 # --- open-read, close-read with bytes, cp
 has_rec "open-read: cat r1000.bin" open-read /r1000.bin '"comm":"cat"'
