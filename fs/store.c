@@ -1631,9 +1631,11 @@ static void cut_recover(struct store *st, const struct store_id *id, const uint8
 			log_error("object %s: cannot read it to finish a truncate", name);
 			goto out; /* the mark stays for the next mount */
 		}
-		while (at > 0 && !all_zero(cipher, len + CRYPTO_SEAL_OVERHEAD) &&
-		       crypto_open(plain, key, cipher, at + CRYPTO_SEAL_OVERHEAD, ad, sizeof(ad)) < 0)
-			at--;
+		/* A hole opens at any length; a seal at exactly one. */
+		if (!all_zero(cipher, len + CRYPTO_SEAL_OVERHEAD))
+			while (at > 0 && crypto_open(plain, key, cipher, at + CRYPTO_SEAL_OVERHEAD,
+			                             ad, sizeof(ad)) < 0)
+				at--;
 		crypto_wipe(plain, sizeof(plain));
 	}
 	if (at == 0 && len > 0) {
