@@ -1022,8 +1022,9 @@ static int writer_new_segment(int64_t day)
 
 /* Append one record to the group, rotating first when its day is past
  * the current segment's (records of an earlier day stay: segment days
- * only grow, and every record is at most as new as its segment's day). */
-static void writer_add(const uint8_t *plain, size_t len, uint64_t records, int *failed)
+ * only grow, and every record is at most as new as its segment's day).
+ * 0, or -1 when it is counted as lost instead. */
+static int writer_add(const uint8_t *plain, size_t len, uint64_t records, int *failed)
 {
 	int64_t day = floor_div(plain_time(plain), DAY_NS);
 	int rc;
@@ -1037,7 +1038,7 @@ static void writer_add(const uint8_t *plain, size_t len, uint64_t records, int *
 					  AUDIT_DIR, strerror(-rc));
 			*failed = 1;
 			writer_lost(records);
-			return;
+			return -1;
 		}
 	}
 	if (aq.buf_len + FRAME_OVERHEAD + len > GROUP_MAX_BYTES + FRAME_MAX)
@@ -1048,13 +1049,14 @@ static void writer_add(const uint8_t *plain, size_t len, uint64_t records, int *
 
 		if (!b) {
 			writer_lost(records);
-			return;
+			return -1;
 		}
 		aq.buf = b;
 		aq.buf_cap = cap;
 	}
 	aq.buf_len += frame_build(aq.buf + aq.buf_len, aq.keys, plain, len, aq.pend);
 	aq.buf_records += records;
+	return 0;
 }
 
 static void free_entry(struct qent *e)
@@ -1129,7 +1131,7 @@ static void lost_save(uint64_t n)
 static void writer_commit(struct qent *list, uint64_t lost)
 {
 	uint8_t plain[AUDIT_PLAIN_ALIGN];
-	int failed = 0;
+	int failed = 0, reported = 0;
 
 	while (list) {
 		struct qent *e = list;
@@ -1149,11 +1151,12 @@ static void writer_commit(struct qent *list, uint64_t lost)
 			r->count = lost;
 			r->duration_ms = -1;
 			/* It stands for the lost ones: lost again if it is. */
-			writer_add(plain, audit_encode(plain, r), lost, &failed);
+			reported = writer_add(plain, audit_encode(plain, r), lost, &failed) == 0;
 			free(r);
 		}
 	}
-	if (writer_flush() == 0 && lost && !failed && aq.carried)
+	/* The record is the group's last: the final flush is its commit. */
+	if (writer_flush() == 0 && reported && aq.carried)
 		lost_clear();
 }
 
@@ -1199,6 +1202,8 @@ static int due(int64_t now_mono)
 
 static void *writer_main(void *arg)
 {
+	int pause_tried = 0; /* a commit was tried since the pause began */
+
 	(void)arg;
 	for (;;) {
 		struct qent *list = NULL;
@@ -1222,6 +1227,13 @@ static void *writer_main(void *arg)
 			aq.dropped_reported = aq.dropped;
 		}
 		stop = aq.stop;
+		/* Losses that failed to commit once during a pause wait for the
+		 * fork to be over: retried at once, they would keep the writer
+		 * from ever parking (a full disk), and the fork would hang. */
+		if (aq.pause && !stop && !list && lost && pause_tried) {
+			aq.dropped_reported -= lost;
+			lost = 0;
+		}
 		if (aq.pause && !stop && !list && !lost) {
 			/* Drained: park, holding no file state in flux, until the
 			 * fork is done (see fork_prepare). */
@@ -1230,9 +1242,11 @@ static void *writer_main(void *arg)
 			while (aq.pause)
 				pthread_cond_wait(&aq.wake, &aq.lock);
 			aq.parked = 0;
+			pause_tried = 0;
 			pthread_mutex_unlock(&aq.lock);
 			continue;
 		}
+		pause_tried = aq.pause;
 		pthread_mutex_unlock(&aq.lock);
 
 		if (list || lost)
