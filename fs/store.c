@@ -1449,6 +1449,10 @@ static int grow(struct store_obj *obj, uint64_t size)
 		obj->cache_dirty = 1;
 	}
 	rc = store_obj_flush(obj);
+	/* On the disk as well: the completed block was written in place,
+	 * and a power loss must not keep the new length without it. */
+	if (rc == 0 && obj->size % STORE_BLOCK_BYTES && fdatasync(obj->fd) < 0)
+		rc = -errno;
 	if (rc < 0)
 		goto undo;
 	/* Then the file takes its new length: a size the host filesystem
@@ -1542,7 +1546,9 @@ ssize_t store_obj_pwrite(struct store_obj *obj, const void *buf, size_t len, uin
  * fit. The owner-execute bit of the file marks that window: the scan at
  * mount finishes a cut that a crash left there (cut_recover). Every step
  * leaves the bytes below the new size whole: first the blocks past idx go,
- * then idx is resealed short, then the file is cut to it. */
+ * then idx is resealed short, then the file is cut to it. The syncs order
+ * the steps on the disk too: a power loss must not keep the cut and lose
+ * the reseal written in place before it. */
 static int shorten(struct store_obj *obj, uint64_t idx, uint32_t rem)
 {
 	uint64_t end = (idx + 1) * STORE_BLOCK_BYTES;
@@ -1561,23 +1567,34 @@ static int shorten(struct store_obj *obj, uint64_t idx, uint32_t rem)
 		obj->size = end;
 		obj->resv_lo = obj->resv_hi = 0; /* the cut gave space back */
 	}
+	if (fsync(obj->fd) < 0) { /* the mark, before the reseal */
+		rc = -errno;
+		goto unmark;
+	}
 	len = obj->cache_len;
 	obj->cache_len = rem;
 	obj->cache_dirty = 1;
 	rc = store_obj_flush(obj);
+	if (rc == 0 && fdatasync(obj->fd) < 0)
+		rc = -errno;
+	if (rc == 0 && ftruncate(obj->fd, block_off(idx) + rem + CRYPTO_SEAL_OVERHEAD) < 0) {
+		rc = -errno;
+		/* Block idx back at its old length, at once: a later open
+		 * takes the length from the file, which is still the old. */
+		obj->cache_dirty = 1;
+		obj->cache_len = len;
+		if (store_obj_flush(obj) < 0) {
+			log_error("cannot cut an object's file, nor restore its last block: %s",
+			          strerror(-rc));
+			return rc; /* the mark stays: the next mount finishes the cut */
+		}
+	}
 	if (rc < 0) {
 		obj->cache_len = len; /* still dirty: a later flush writes it whole */
 		goto unmark;
 	}
 	memset(obj->cache + rem, 0, STORE_BLOCK_BYTES - rem);
 	obj->size = idx * STORE_BLOCK_BYTES + rem;
-	if (ftruncate(obj->fd, block_off(idx) + rem + CRYPTO_SEAL_OVERHEAD) < 0) {
-		/* The content holds while the daemon runs; the mark stays for
-		 * the next mount to finish the cut. */
-		rc = -errno;
-		log_error("cannot cut an object's file to its new length: %s", strerror(-rc));
-		return rc;
-	}
 unmark:
 	if (fchmod(obj->fd, OBJ_MODE) < 0)
 		log_warn("cannot clear an object's cut mark: %s", strerror(errno));
