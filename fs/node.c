@@ -83,7 +83,9 @@ static void dirty_drop(struct node *n)
  * tree_lock held. */
 static int dirty_add(struct node *n)
 {
-	if (n->dirty || n->unlinked)
+	/* An open file out of the tree still has metadata to write (its
+	 * orphan mark); one that is destroyed has none. */
+	if (n->dirty || (n->unlinked && n->nopen == 0))
 		return 0;
 	if (dirty_len == dirty_cap) {
 		size_t cap = dirty_cap ? dirty_cap * 2 : 64;
@@ -113,7 +115,12 @@ static int persist_via(struct node *n, struct store_obj *obj)
 		rc = store_meta_write(obj, &n->m);
 	else
 		rc = store_meta_write_id(node_store, &n->id, &n->m);
-	if (rc < 0) {
+	if (rc == -ENOENT || rc == -EBADMSG || rc == -EPROTO || rc == -EPROTONOSUPPORT) {
+		/* The object file is gone or its header damaged: no retry
+		 * can write it. */
+		hexid(n, hex);
+		log_error("object %s: metadata write failed: %s", hex, strerror(-rc));
+	} else if (rc < 0) {
 		/* Tried again by every housekeeping pass until it holds: left
 		 * as it is, the change (a move into keep/, above all) would be
 		 * undone by the next mount. Logged once per node, not per try. */
@@ -201,6 +208,7 @@ static void shred_id(const struct store_id *id, int first)
 /* Shred n's object and queue its unlink. tree_lock held. */
 static void destroy_object(struct node *n)
 {
+	dirty_drop(n); /* no slot write may land on the shredded file */
 	if (!node_readonly)
 		shred_id(&n->id, 1);
 }
@@ -844,11 +852,14 @@ static int move(struct node *n, struct node *newdir, const char *newname, int64_
 }
 
 int node_rename(struct node *dir, const char *name, struct node *newdir,
-                const char *newname, unsigned flags, struct node_seals *seals)
+                const char *newname, unsigned flags, struct node_seals *seals,
+                struct node_renamed *done)
 {
 	struct reclass_ctx ctx = { .now = clock_now(), .seals = seals };
 	struct node *n, *t;
 	int rc;
+
+	*done = (struct node_renamed){ 0 };
 
 	rc = check_name(newname);
 	if (rc < 0)
@@ -867,6 +878,15 @@ int node_rename(struct node *dir, const char *name, struct node *newdir,
 	rc = rename_check(n, t, newdir, flags);
 	if (rc < 0)
 		goto out;
+	/* Pinned before anything moves: a replaced t is freed otherwise. */
+	n->nlookup++;
+	done->n = n;
+	done->n_class = ret_class_of(n);
+	if (t) {
+		t->nlookup++;
+		done->t = t;
+		done->t_class = ret_class_of(t);
+	}
 	if (flags & RENAME_EXCHANGE) {
 		/* Park t, move n into its place, then t into n's. */
 		tree_unlink(t);

@@ -79,12 +79,20 @@ struct node_seals {
 	struct node **v;
 	size_t n, cap;
 };
+/* What a rename touched, for its audit records: the node moved and the
+ * one that was at the new name (NULL when none), each pinned (release
+ * with node_forget(x, 1)), and their classes before the move. */
+struct node_renamed {
+	struct node *n, *t;
+	int n_class, t_class;
+};
 /* flags: RENAME_NOREPLACE, RENAME_EXCHANGE. The move is written before
  * this returns; kept files it made that want a seal (hashing their whole
  * content) go into *seals, for node_seal_moved once the rename has been
- * answered. */
+ * answered. *done is filled whether or not the rename succeeds. */
 int node_rename(struct node *dir, const char *name, struct node *newdir,
-                const char *newname, unsigned flags, struct node_seals *seals);
+                const char *newname, unsigned flags, struct node_seals *seals,
+                struct node_renamed *done);
 /* Seal and unpin what node_rename collected; *seals is empty after. */
 void node_seal_moved(struct node_seals *seals);
 int node_setattr(struct node *n, int set, const struct stat *attr);

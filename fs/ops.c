@@ -314,42 +314,25 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	remove_entry(req, parent, name, 1);
 }
 
-/* A node a rename is about to touch: looked up (pinned) with its class
- * and path before the change, for the audit record after it. */
-struct moved {
-	struct node *n;
-	int before;
-	char path[PATH_MAX];
-};
-
-static void moved_take(struct moved *m, struct node *dir, const char *name)
-{
-	m->n = NULL;
-	if (node_lookup(dir, name, &m->n) < 0)
-		return;
-	m->before = node_class(m->n);
-	entry_path(dir, name, m->path, sizeof(m->path));
-}
-
-/* Log what the rename did to m: moved it (rename, keep or unkeep), or
- * erased it (the target a plain rename replaced). */
-static void moved_log(fuse_req_t req, struct moved *m, int erased)
+/* Log what a rename did to n (class before), which was at path: moved it
+ * (rename, keep or unkeep), or erased it (a target replaced). */
+static void rename_log(fuse_req_t req, struct node *n, int before, const char *path, int erased)
 {
 	struct audit_rec *r;
 	int after;
 
-	if (!m->n || !(r = calloc(1, sizeof(*r))))
+	if (!n || !(r = calloc(1, sizeof(*r))))
 		return;
-	after = node_class(m->n);
-	r->event = erased ? AUDIT_UNLINK : after == m->before ? AUDIT_RENAME :
+	after = node_class(n);
+	r->event = erased ? AUDIT_UNLINK : after == before ? AUDIT_RENAME :
 	           after == CLASS_KEEP ? AUDIT_KEEP : AUDIT_UNKEEP;
 	audit_caller(req, r);
-	r->id = m->n->id;
-	r->size = __atomic_load_n(&m->n->size, __ATOMIC_RELAXED);
-	memcpy(r->path, m->path, sizeof(r->path));
+	r->id = n->id;
+	r->size = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
+	snprintf(r->path, sizeof(r->path), "%s", path);
 	if (!erased) {
 		r->klass = (uint8_t)after;
-		node_path(m->n, r->path2, sizeof(r->path2));
+		node_path(n, r->path2, sizeof(r->path2));
 	}
 	audit_log(r);
 	free(r);
@@ -358,28 +341,30 @@ static void moved_log(fuse_req_t req, struct moved *m, int erased)
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                       fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
-	struct moved *m = calloc(2, sizeof(*m)); /* the source, the target */
+	char (*path)[PATH_MAX] = malloc(2 * PATH_MAX); /* the source's, the target's */
 	struct node_seals seals = { 0 };
+	struct node_renamed done;
 	int rc;
 
-	if (m) {
-		moved_take(&m[0], N(parent), name);
-		moved_take(&m[1], N(newparent), newname);
+	if (path) {
+		entry_path(N(parent), name, path[0], PATH_MAX);
+		entry_path(N(newparent), newname, path[1], PATH_MAX);
 	}
-	rc = node_rename(N(parent), name, N(newparent), newname, flags, &seals);
-	if (rc == 0 && m && m[0].n != m[1].n) {
+	rc = node_rename(N(parent), name, N(newparent), newname, flags, &seals, &done);
+	if (rc == 0 && path) {
 		/* A target that is not swapped in is erased: a deletion
 		 * receipt, as for unlink. */
 		if (!(flags & RENAME_EXCHANGE))
-			moved_log(req, &m[1], 1);
-		moved_log(req, &m[0], 0);
+			rename_log(req, done.t, done.t_class, path[1], 1);
+		rename_log(req, done.n, done.n_class, path[0], 0);
 		if (flags & RENAME_EXCHANGE)
-			moved_log(req, &m[1], 0);
+			rename_log(req, done.t, done.t_class, path[1], 0);
 	}
-	for (int i = 0; m && i < 2; i++)
-		if (m[i].n)
-			node_forget(m[i].n, 1);
-	free(m);
+	if (done.n)
+		node_forget(done.n, 1);
+	if (done.t)
+		node_forget(done.t, 1);
+	free(path);
 	reply_status(req, rc);
 	/* The move is on disk; hashing what it kept need not hold up mv. */
 	node_seal_moved(&seals);

@@ -29,3 +29,22 @@ check_eq "after a remount: the file is where it was moved" "recorded audio" \
 	"$(cat "$MNT/calls/b.raw" 2>&1)"
 check_not "after a remount: not back at its old name" exists "$MNT/a.raw"
 umount_fs
+
+# A file removed while open is marked orphan in its metadata, so that a
+# crash before its last close does not bring it back. That write fails
+# too, and must be retried although the file is out of the tree.
+need_mount -s
+printf 'erased while open\n' >"$MNT/c.raw"
+sleep 1.2
+exec 7>>"$MNT/c.raw"
+strace_daemon "orphan mark fails once per thread" -e trace=pwrite64 \
+	-e inject=pwrite64:error=EIO:when=1
+check "rm of an open file succeeds" rm "$MNT/c.raw"
+wait_for "the orphan mark is written after all" 10 \
+	grep -q "metadata written after all" "$LOG"
+kill_pid "$STRACE_PID"
+crash_fs
+exec 7>&-
+need_mount
+check_not "after a crash: the erased file is not back" exists "$MNT/c.raw"
+umount_fs
