@@ -1575,9 +1575,12 @@ static int shorten(struct store_obj *obj, uint64_t idx, uint32_t rem)
 	obj->cache_len = rem;
 	obj->cache_dirty = 1;
 	rc = store_obj_flush(obj);
-	if (rc == 0 && fdatasync(obj->fd) < 0)
-		rc = -errno;
-	if (rc == 0 && ftruncate(obj->fd, block_off(idx) + rem + CRYPTO_SEAL_OVERHEAD) < 0) {
+	if (rc < 0) {
+		obj->cache_len = len; /* still dirty: a later flush writes it whole */
+		goto unmark;
+	}
+	if (fdatasync(obj->fd) < 0 ||
+	    ftruncate(obj->fd, block_off(idx) + rem + CRYPTO_SEAL_OVERHEAD) < 0) {
 		rc = -errno;
 		/* Block idx back at its old length, at once: a later open
 		 * takes the length from the file, which is still the old. */
@@ -1588,9 +1591,6 @@ static int shorten(struct store_obj *obj, uint64_t idx, uint32_t rem)
 			          strerror(-rc));
 			return rc; /* the mark stays: the next mount finishes the cut */
 		}
-	}
-	if (rc < 0) {
-		obj->cache_len = len; /* still dirty: a later flush writes it whole */
 		goto unmark;
 	}
 	memset(obj->cache + rem, 0, STORE_BLOCK_BYTES - rem);

@@ -123,3 +123,24 @@ crash_fs
 wait "$FP"
 check "failed grow: the truncate got EFBIG" grep -q EFBIG "$WORK/fsop.out"
 after_crash "failed grow, then killed"
+
+# A shrink whose final cut fails (EIO, injected): the truncate fails, and
+# the block resealed short is written back at its old length at once, so
+# the file reads whole at the length of the first cut, before and after a
+# remount.
+prepare w:100:"$D"
+strace_daemon "failed shrink" -e trace=ftruncate -e inject=ftruncate:error=EIO:when=2
+check_not "failed shrink: the truncate fails" truncate -s 5000 "$MNT/rec.raw"
+kill_pid "$STRACE_PID"
+check_eq "failed shrink: the length is the first cut's" $((2 * OBJ_BLOCK)) \
+	"$(stat -c %s "$MNT/rec.raw")"
+check "failed shrink: the bytes read as written" \
+	cmp -n $((2 * OBJ_BLOCK)) "$WORK/shrink.ref" "$MNT/rec.raw"
+umount_fs
+need_mount
+check "failed shrink, after a remount: the bytes read as written" \
+	cmp -n $((2 * OBJ_BLOCK)) "$WORK/shrink.ref" "$MNT/rec.raw"
+check_eq "failed shrink, after a remount: the length" $((2 * OBJ_BLOCK)) \
+	"$(stat -c %s "$MNT/rec.raw")"
+check_not "failed shrink: no object reported damaged" grep -q "damaged\|does not authenticate" "$LOG"
+umount_fs
